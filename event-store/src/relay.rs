@@ -1,0 +1,177 @@
+//! The relay: publishes the log to NATS JetStream in position order.
+//!
+//! Exactly one relay leads at a time, elected with a MySQL named lock held on a dedicated
+//! connection, so any number of servers can run side by side. It tails the store from its
+//! checkpoint and publishes each event to `events.<stream_type>.<event_type>` with the event id as
+//! `Nats-Msg-Id`, so JetStream drops the duplicates a restart may resend. NATS is only the
+//! fan-out: when it is down, appends carry on and the relay resumes from its checkpoint later.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use bytes::Bytes;
+use sqlx::{MySqlConnection, Row};
+use tokio::sync::watch;
+
+use crate::{EventStore, EventStoreError, StoredEvent};
+
+/// Header carrying the event's global position, so consumers can spot holes without decoding.
+pub const POSITION_HEADER: &str = "Ispeaker-Position";
+
+#[derive(Clone, Debug)]
+pub struct RelayConfig {
+    pub lock_name: String,
+    pub stream_name: String,
+    pub batch_size: usize,
+    /// How often to look for other processes' appends when this one appends nothing.
+    pub idle_poll_ms: u64,
+    /// Pause after an outage (database or NATS) before trying again.
+    pub retry_delay_ms: u64,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            lock_name: "ispeaker.relay".to_owned(),
+            stream_name: "EVENTS".to_owned(),
+            batch_size: 1000,
+            idle_poll_ms: 50,
+            retry_delay_ms: 1000,
+        }
+    }
+}
+
+pub fn subject(event: &StoredEvent) -> String {
+    format!("events.{}.{}", event.stream.stream_type, event.event_type)
+}
+
+/// Creates the JetStream stream the relay publishes to, if it is missing.
+pub async fn ensure_stream(
+    jetstream: &jetstream::Context,
+    stream_name: &str,
+) -> Result<jetstream::stream::Stream, RelayError> {
+    jetstream
+        .get_or_create_stream(jetstream::stream::Config {
+            name: stream_name.to_owned(),
+            subjects: vec!["events.>".to_owned()],
+            duplicate_window: Duration::from_secs(120),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| RelayError::Nats(e.to_string()))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error(transparent)]
+    Store(#[from] EventStoreError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("nats: {0}")]
+    Nats(String),
+}
+
+pub struct Relay {
+    store: EventStore,
+    jetstream: jetstream::Context,
+    config: RelayConfig,
+}
+
+impl Relay {
+    pub fn new(store: EventStore, client: async_nats::Client, config: RelayConfig) -> Self {
+        Self { store, jetstream: jetstream::new(client), config }
+    }
+
+    /// Runs until `shutdown` turns true, leading whenever it holds the lock.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            match self.lead(&mut shutdown).await {
+                Ok(()) => return,
+                Err(error) => tracing::warn!(%error, "relay interrupted, will retry"),
+            }
+            let retry = tokio::time::sleep(Duration::from_millis(self.config.retry_delay_ms));
+            tokio::select! {
+                _ = retry => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Waits to become leader, then publishes until shutdown (Ok) or an outage (Err). Dropping
+    /// the lock connection on return releases the leadership.
+    async fn lead(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), RelayError> {
+        let mut lock = self.store.pool().acquire().await?.detach();
+        loop {
+            let granted: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+                .bind(&self.config.lock_name)
+                .fetch_one(&mut lock)
+                .await?;
+            if granted == Some(1) {
+                break;
+            }
+            let retry = tokio::time::sleep(Duration::from_millis(self.config.retry_delay_ms));
+            tokio::select! {
+                _ = retry => {}
+                _ = shutdown.changed() => return Ok(()),
+            }
+        }
+        tracing::info!(lock = %self.config.lock_name, "relay is leading");
+        ensure_stream(&self.jetstream, &self.config.stream_name).await?;
+        let mut position = self.checkpoint(&mut lock).await?;
+        let mut committed = self.store.committed_position();
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            let events = self.store.read_all_stored(position, self.config.batch_size).await?;
+            let Some(last) = events.last().map(|e| e.position) else {
+                let poll = tokio::time::sleep(Duration::from_millis(self.config.idle_poll_ms));
+                tokio::select! {
+                    _ = poll => {}
+                    _ = committed.changed() => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            };
+            self.publish(&events).await?;
+            sqlx::query(
+                "INSERT INTO relay_checkpoints (relay, position) VALUES (?, ?) \
+                 ON DUPLICATE KEY UPDATE position = VALUES(position)",
+            )
+            .bind(&self.config.lock_name)
+            .bind(last)
+            .execute(&mut lock)
+            .await?;
+            position = last;
+        }
+    }
+
+    async fn checkpoint(&self, lock: &mut MySqlConnection) -> Result<u64, RelayError> {
+        let row = sqlx::query("SELECT position FROM relay_checkpoints WHERE relay = ?")
+            .bind(&self.config.lock_name)
+            .fetch_optional(lock)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get("position")?,
+            None => 0,
+        })
+    }
+
+    /// Sends the whole batch, then waits for every acknowledgement.
+    async fn publish(&self, events: &[StoredEvent]) -> Result<(), RelayError> {
+        let nats = |e: &dyn std::fmt::Display| RelayError::Nats(e.to_string());
+        let mut acks = Vec::with_capacity(events.len());
+        for event in events {
+            let body = serde_json::to_vec(event).map_err(|e| nats(&e))?;
+            let message = PublishMessage::build()
+                .message_id(event.event_id.to_string())
+                .header(POSITION_HEADER, event.position.to_string().as_str())
+                .payload(Bytes::from(body));
+            acks.push(self.jetstream.send_publish(subject(event), message).await.map_err(|e| nats(&e))?);
+        }
+        for ack in acks {
+            ack.await.map_err(|e| nats(&e))?;
+        }
+        Ok(())
+    }
+}
