@@ -1,1 +1,31 @@
-//! placeholder
+//! The read side: projectors that fold the event log into read-model tables, and the runtime
+//! that keeps them current — catching up from the event store, following NATS JetStream live,
+//! and rebuilding into shadow tables that are swapped in whole.
+//!
+//! A projector writes only its own tables, and always together with its checkpoint in one
+//! transaction, so every event takes effect exactly once. Read models are disposable: a rebuild
+//! from the log gives the same rows.
+
+mod error;
+mod ledger;
+mod rebuild;
+mod runtime;
+mod wallet;
+
+use std::sync::Arc;
+
+pub use error::ProjectionError;
+pub use ledger::LedgerProjector;
+pub use rebuild::{RebuildReport, rebuild};
+pub use runtime::{BoxFuture, Projector, ProjectorRunner, RunnerConfig, Tables, checkpoint};
+pub use wallet::{TransactionRow, WalletProjector, transaction_row};
+
+/// Every projector of the system, in the order operators see them.
+pub fn all() -> Vec<Arc<dyn Projector>> {
+    vec![Arc::new(WalletProjector), Arc::new(LedgerProjector)]
+}
+
+/// The projector with this name.
+pub fn by_name(name: &str) -> Option<Arc<dyn Projector>> {
+    all().into_iter().find(|p| p.name() == name)
+}

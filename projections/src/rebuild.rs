@@ -1,0 +1,89 @@
+//! Rebuilding a projection from the log without a running API ever seeing it half-built: the
+//! rows go into shadow tables, which replace the live ones in one atomic RENAME.
+
+use event_store::EventStore;
+use sqlx::{Connection, MySqlConnection};
+
+use crate::runtime::{Projector, Tables, with_projector_lock};
+use crate::ProjectionError;
+
+/// Events per transaction while rebuilding.
+const REBUILD_BATCH_EVENTS: usize = 5000;
+/// How long to wait for the live projector to finish a batch before the swap.
+const SWAP_LOCK_WAIT_SECONDS: u32 = 60;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RebuildReport {
+    pub events: u64,
+    pub position: u64,
+}
+
+/// Rebuilds `projector` from position 0. `progress(position, head)` is called after each batch.
+#[tracing::instrument(skip_all, fields(projector = projector.name()))]
+pub async fn rebuild(
+    store: &EventStore,
+    projector: &dyn Projector,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<RebuildReport, ProjectionError> {
+    let mut connection = store.pool().acquire().await?.detach();
+    for table in projector.tables() {
+        let shadow = Tables::SHADOW.name(table);
+        execute(&mut connection, format!("DROP TABLE IF EXISTS `{shadow}`")).await?;
+        execute(&mut connection, format!("CREATE TABLE `{shadow}` LIKE `{table}`")).await?;
+    }
+
+    // The long part runs without the lock: the live projector keeps serving meanwhile.
+    let mut report = RebuildReport { events: 0, position: 0 };
+    fill_shadow(store, projector, &mut connection, &mut report, progress).await?;
+
+    with_projector_lock(&mut connection, projector, SWAP_LOCK_WAIT_SECONDS, async |connection| {
+        // Whatever was appended during the long part, under the lock so nothing moves now.
+        fill_shadow(store, projector, connection, &mut report, progress).await?;
+        let renames: Vec<String> = projector
+            .tables()
+            .iter()
+            .map(|t| format!("`{t}` TO `{t}__old`, `{shadow}` TO `{t}`", shadow = Tables::SHADOW.name(t)))
+            .collect();
+        execute(connection, format!("RENAME TABLE {}", renames.join(", "))).await?;
+        for table in projector.tables() {
+            execute(connection, format!("DROP TABLE `{table}__old`")).await?;
+        }
+        sqlx::query(
+            "INSERT INTO projector_checkpoints (projector, version, position, updated_at) VALUES (?, ?, ?, UTC_TIMESTAMP(6)) \
+             ON DUPLICATE KEY UPDATE version = VALUES(version), position = VALUES(position), updated_at = VALUES(updated_at)",
+        )
+        .bind(projector.name())
+        .bind(projector.version())
+        .bind(report.position)
+        .execute(&mut *connection)
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(report)
+}
+
+async fn fill_shadow(
+    store: &EventStore,
+    projector: &dyn Projector,
+    connection: &mut MySqlConnection,
+    report: &mut RebuildReport,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<(), ProjectionError> {
+    let head = store.head().await?.position;
+    loop {
+        let events = store.read_all(report.position, REBUILD_BATCH_EVENTS).await?;
+        let Some(last) = events.last().map(|e| e.position) else { return Ok(()) };
+        let mut tx = connection.begin().await?;
+        projector.apply(&mut tx, Tables::SHADOW, &events).await?;
+        tx.commit().await?;
+        report.events += events.len() as u64;
+        report.position = last;
+        progress(last, head.max(last));
+    }
+}
+
+async fn execute(connection: &mut MySqlConnection, sql: String) -> Result<(), ProjectionError> {
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(connection).await?;
+    Ok(())
+}

@@ -1,0 +1,335 @@
+//! The projector runtime: checkpoints, exactly-once batches, catch-up and live following.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::push::OrderedConfig};
+use event_store::relay;
+use event_store::{EventStore, RecordedEvent, StoredEvent};
+use futures::StreamExt;
+use sqlx::{Connection, MySqlConnection, MySqlPool, Row};
+use tokio::sync::watch;
+
+use crate::ProjectionError;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where a projector writes: its live tables, or the shadow copies a rebuild fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tables {
+    suffix: &'static str,
+}
+
+impl Tables {
+    pub const LIVE: Tables = Tables { suffix: "" };
+    pub const SHADOW: Tables = Tables { suffix: "__rebuild" };
+
+    /// The physical name of a projector's table. Table names are compile-time constants, never
+    /// input, so formatting them into SQL is safe.
+    pub fn name(&self, table: &str) -> String {
+        format!("{table}{}", self.suffix)
+    }
+}
+
+/// A named, versioned fold of events into tables. Bumping `version` makes the runtime rebuild it.
+pub trait Projector: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn version(&self) -> u32;
+    fn tables(&self) -> &'static [&'static str];
+    /// Applies contiguous events inside the caller's transaction. Must not commit.
+    fn apply<'a>(
+        &'a self,
+        connection: &'a mut MySqlConnection,
+        tables: Tables,
+        events: &'a [RecordedEvent],
+    ) -> BoxFuture<'a, Result<(), ProjectionError>>;
+}
+
+#[derive(Clone, Debug)]
+pub struct RunnerConfig {
+    pub batch_size: usize,
+    /// How often to read the store when nothing arrives (NATS absent, idle, or silent).
+    pub poll_ms: u64,
+    /// With NATS, how long without a message before reading the store anyway.
+    pub live_fallback_ms: u64,
+    pub lock_wait_seconds: u32,
+    pub stream_name: String,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self { batch_size: 2000, poll_ms: 100, live_fallback_ms: 1000, lock_wait_seconds: 30, stream_name: "EVENTS".into() }
+    }
+}
+
+pub(crate) fn lock_name(projector: &dyn Projector) -> String {
+    format!("ispeaker.projector.{}", projector.name())
+}
+
+/// The projector's checkpoint: (version, last applied position).
+pub async fn checkpoint(pool: &MySqlPool, projector: &str) -> Result<Option<(u32, u64)>, ProjectionError> {
+    let row = sqlx::query("SELECT version, position FROM projector_checkpoints WHERE projector = ?")
+        .bind(projector)
+        .fetch_optional(pool)
+        .await?;
+    Ok(match row {
+        Some(row) => Some((row.try_get("version")?, row.try_get("position")?)),
+        None => None,
+    })
+}
+
+/// Runs `work` while holding the projector's named lock, which rebuilds take to swap tables.
+pub(crate) async fn with_projector_lock<T>(
+    connection: &mut MySqlConnection,
+    projector: &dyn Projector,
+    wait_seconds: u32,
+    work: impl AsyncFnOnce(&mut MySqlConnection) -> Result<T, ProjectionError>,
+) -> Result<T, ProjectionError> {
+    let lock = lock_name(projector);
+    let granted: Option<i64> =
+        sqlx::query_scalar("SELECT GET_LOCK(?, ?)").bind(&lock).bind(wait_seconds).fetch_one(&mut *connection).await?;
+    if granted != Some(1) {
+        return Err(ProjectionError::LockTimeout(projector.name().to_owned()));
+    }
+    let result = work(&mut *connection).await;
+    sqlx::query("SELECT RELEASE_LOCK(?)").bind(&lock).execute(&mut *connection).await?;
+    result
+}
+
+/// Applies events and advances the checkpoint in one transaction. Events at or below the
+/// checkpoint are skipped (redeliveries); a gap after it is reported, never skipped.
+pub(crate) async fn apply_batch(
+    pool: &MySqlPool,
+    projector: &dyn Projector,
+    events: &[RecordedEvent],
+    lock_wait_seconds: u32,
+) -> Result<u64, ProjectionError> {
+    let mut connection = pool.acquire().await?;
+    with_projector_lock(&mut connection, projector, lock_wait_seconds, async |connection| {
+        let mut tx = connection.begin().await?;
+        sqlx::query(
+            "INSERT INTO projector_checkpoints (projector, version, position, updated_at) VALUES (?, ?, 0, UTC_TIMESTAMP(6)) \
+             ON DUPLICATE KEY UPDATE projector = projector",
+        )
+        .bind(projector.name())
+        .bind(projector.version())
+        .execute(&mut *tx)
+        .await?;
+        let position: u64 = sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE projector = ? FOR UPDATE")
+            .bind(projector.name())
+            .fetch_one(&mut *tx)
+            .await?;
+        let fresh_from = events.partition_point(|e| e.position <= position);
+        let fresh = &events[fresh_from..];
+        let Some(last) = fresh.last().map(|e| e.position) else {
+            return Ok(position);
+        };
+        let mut expected = position + 1;
+        for event in fresh {
+            if event.position != expected {
+                return Err(ProjectionError::Hole { expected, got: event.position });
+            }
+            expected += 1;
+        }
+        projector.apply(&mut tx, Tables::LIVE, fresh).await?;
+        sqlx::query("UPDATE projector_checkpoints SET position = ?, updated_at = UTC_TIMESTAMP(6) WHERE projector = ?")
+            .bind(last)
+            .bind(projector.name())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(last)
+    })
+    .await
+}
+
+/// Keeps one projector current. Cheap to clone; every clone shares the applied position.
+#[derive(Clone)]
+pub struct ProjectorRunner {
+    store: EventStore,
+    projector: Arc<dyn Projector>,
+    applied: Arc<watch::Sender<u64>>,
+    config: RunnerConfig,
+}
+
+impl ProjectorRunner {
+    pub fn new(store: EventStore, projector: Arc<dyn Projector>, config: RunnerConfig) -> Self {
+        Self { store, projector, applied: Arc::new(watch::channel(0).0), config }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.projector.name()
+    }
+
+    /// The last position this projector has applied (its read model includes it).
+    pub fn applied(&self) -> watch::Receiver<u64> {
+        self.applied.subscribe()
+    }
+
+    /// Waits until the read model includes `position`, or the timeout passes.
+    pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
+        let mut applied = self.applied();
+        tokio::time::timeout(timeout, applied.wait_for(|&p| p >= position)).await.is_ok_and(|r| r.is_ok())
+    }
+
+    fn advance(&self, position: u64) {
+        self.applied.send_if_modified(|current| {
+            let moved = position > *current;
+            *current = (*current).max(position);
+            moved
+        });
+    }
+
+    /// Reads the store from the checkpoint to the end and applies it, batch by batch.
+    pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
+        let pool = self.store.pool();
+        let mut position = checkpoint(pool, self.projector.name()).await?.map_or(0, |(_, p)| p);
+        self.advance(position);
+        loop {
+            let events = self.store.read_all(position, self.config.batch_size).await?;
+            if events.is_empty() {
+                return Ok(position);
+            }
+            position = apply_batch(pool, self.projector.as_ref(), &events, self.config.lock_wait_seconds).await?;
+            self.advance(position);
+        }
+    }
+
+    /// Rebuilds when the stored version differs from the code's, so a changed projector never
+    /// serves rows built by its old logic.
+    async fn ensure_current_version(&self) -> Result<(), ProjectionError> {
+        match checkpoint(self.store.pool(), self.projector.name()).await? {
+            Some((version, _)) if version != self.projector.version() => {
+                tracing::info!(projector = self.name(), from = version, to = self.projector.version(), "rebuilding for a new version");
+                crate::rebuild(&self.store, self.projector.as_ref(), &|_, _| {}).await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Runs until `shutdown` turns true: catches up from the store, then follows NATS (when
+    /// given) or polls the store. The store stays the truth: a hole in what NATS delivers is filled
+    /// from it, and silence is checked against it.
+    pub async fn run(self, nats: Option<async_nats::Client>, mut shutdown: watch::Receiver<bool>) {
+        let retry = Duration::from_millis(self.config.live_fallback_ms);
+        while let Err(error) = self.ensure_current_version().await {
+            tracing::warn!(projector = self.name(), %error, "version check failed, will retry");
+            if sleep_or_shutdown(retry, &mut shutdown).await {
+                return;
+            }
+        }
+        let mut committed = self.store.committed_position();
+        let mut live: Option<jetstream::consumer::push::Ordered> = None;
+        while !*shutdown.borrow() {
+            if live.is_none() {
+                if let Some(client) = &nats {
+                    live = self.subscribe(client).await.inspect_err(|error| {
+                        tracing::debug!(projector = self.name(), %error, "not following NATS yet");
+                    }).ok();
+                }
+            }
+            if let Err(error) = self.catch_up().await {
+                tracing::warn!(projector = self.name(), %error, "catch-up failed, will retry");
+                if sleep_or_shutdown(retry, &mut shutdown).await {
+                    return;
+                }
+                continue;
+            }
+            match live.as_mut() {
+                Some(messages) => {
+                    let chunk = tokio::select! {
+                        chunk = next_chunk(messages, self.config.batch_size) => chunk,
+                        _ = tokio::time::sleep(Duration::from_millis(self.config.live_fallback_ms)) => Some(Vec::new()),
+                        _ = shutdown.changed() => Some(Vec::new()),
+                    };
+                    match chunk {
+                        Some(chunk) => self.apply_live(chunk).await,
+                        None => live = None,
+                    }
+                }
+                None => {
+                    tokio::select! {
+                        _ = committed.changed() => {}
+                        _ = tokio::time::sleep(Duration::from_millis(self.config.poll_ms)) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn subscribe(&self, client: &async_nats::Client) -> Result<jetstream::consumer::push::Ordered, String> {
+        let context = jetstream::new(client.clone());
+        let stream = relay::ensure_stream(&context, &self.config.stream_name).await.map_err(|e| e.to_string())?;
+        // Created before the catch-up that follows, so nothing falls between the two.
+        let consumer = stream
+            .create_consumer(OrderedConfig {
+                deliver_subject: client.new_inbox(),
+                filter_subject: "events.>".to_owned(),
+                deliver_policy: DeliverPolicy::New,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        consumer.messages().await.map_err(|e| e.to_string())
+    }
+
+    /// Applies what NATS delivered when it continues the checkpoint; anything else (a hole, an
+    /// undecodable message) is left to the next catch-up from the store.
+    async fn apply_live(&self, messages: Vec<StoredEvent>) {
+        let mut events = Vec::with_capacity(messages.len());
+        for stored in messages {
+            match self.store.upcasters().decode(stored) {
+                Ok(event) => events.push(event),
+                Err(error) => {
+                    tracing::warn!(projector = self.name(), %error, "undecodable live event, reading the store instead");
+                    return;
+                }
+            }
+        }
+        let applied = *self.applied.borrow();
+        events.retain(|e| e.position > applied);
+        let contiguous = events.iter().enumerate().all(|(i, e)| e.position == applied + 1 + i as u64);
+        if events.is_empty() || !contiguous {
+            return;
+        }
+        match apply_batch(self.store.pool(), self.projector.as_ref(), &events, self.config.lock_wait_seconds).await {
+            Ok(position) => self.advance(position),
+            Err(error) => tracing::warn!(projector = self.name(), %error, "live batch not applied, reading the store instead"),
+        }
+    }
+}
+
+/// The messages NATS has ready (at least one, waiting for it), decoded; `None` when the
+/// subscription ended.
+async fn next_chunk(messages: &mut jetstream::consumer::push::Ordered, limit: usize) -> Option<Vec<StoredEvent>> {
+    let first = messages.next().await?.ok()?;
+    let mut chunk = Vec::new();
+    push_decoded(&mut chunk, &first);
+    while chunk.len() < limit {
+        match futures::FutureExt::now_or_never(messages.next()) {
+            Some(Some(Ok(message))) => push_decoded(&mut chunk, &message),
+            Some(Some(Err(_))) | Some(None) => return Some(chunk),
+            None => break,
+        }
+    }
+    Some(chunk)
+}
+
+fn push_decoded(chunk: &mut Vec<StoredEvent>, message: &jetstream::Message) {
+    match serde_json::from_slice::<StoredEvent>(&message.payload) {
+        Ok(event) => chunk.push(event),
+        Err(error) => tracing::warn!(subject = %message.subject, %error, "ignoring a message that is not a relayed event"),
+    }
+}
+
+/// Sleeps; true when shutdown was asked for meanwhile.
+async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => {}
+        _ = shutdown.changed() => {}
+    }
+    *shutdown.borrow()
+}
