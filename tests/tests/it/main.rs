@@ -1,3 +1,5 @@
 //! One integration-test binary (one link step) with a module per boundary.
 
+mod replay;
 mod store;
+mod wallet;

@@ -1,0 +1,1 @@
+//! The operators' CLI against planted corruption (written next).

@@ -1,0 +1,1 @@
+//! Wallet commands through the store and projections.
