@@ -219,6 +219,7 @@ impl Worker {
     /// Decides every job against the state, pipelines the appends, then settles each answer.
     /// Returns the state to keep, or `None` when it must be reloaded from the store.
     async fn round(&self, state: Option<Wallet>, jobs: Vec<Job>, retries: &mut VecDeque<Job>) -> Option<Wallet> {
+        let cached = state.is_some();
         let mut working = match state {
             Some(wallet) => wallet,
             None => match load_wallet(&self.store, self.user_id).await {
@@ -256,6 +257,7 @@ impl Worker {
         // Answers go out in decision order. Once an append has failed, every later decision
         // rested on state that did not happen, so those commands are decided again.
         let mut stale = false;
+        let mut reload = false;
         for (job, decision) in decided {
             let retry = match decision {
                 Decision::Appending(events, outcome) => match outcome.await {
@@ -285,6 +287,12 @@ impl Worker {
                     }
                 },
                 _ if stale && job.attempts < CONFLICT_RETRIES_MAX => Some(job),
+                // Another process may have changed the wallet since it was cached: a refusal
+                // is only final when decided on state fresh from the store.
+                Decision::Rejected(_) if cached && job.attempts < CONFLICT_RETRIES_MAX => {
+                    reload = true;
+                    Some(job)
+                }
                 Decision::Rejected(rejection) => {
                     let answer = self.rejected(&job.context, rejection).await;
                     job.answer(answer);
@@ -305,7 +313,7 @@ impl Worker {
                 retries.push_back(job);
             }
         }
-        if stale { None } else { Some(working) }
+        if stale || reload { None } else { Some(working) }
     }
 
     /// A rejection of a command whose key was already used answers with the first result:

@@ -22,6 +22,8 @@ pub const POSITION_HEADER: &str = "Ispeaker-Position";
 pub struct RelayConfig {
     pub lock_name: String,
     pub stream_name: String,
+    /// Subjects are `<prefix>.<stream_type>.<event_type>`.
+    pub subject_prefix: String,
     pub batch_size: usize,
     /// How often to look for other processes' appends when this one appends nothing.
     pub idle_poll_ms: u64,
@@ -34,6 +36,7 @@ impl Default for RelayConfig {
         Self {
             lock_name: "ispeaker.relay".to_owned(),
             stream_name: "EVENTS".to_owned(),
+            subject_prefix: "events".to_owned(),
             batch_size: 1000,
             idle_poll_ms: 50,
             retry_delay_ms: 1000,
@@ -41,19 +44,20 @@ impl Default for RelayConfig {
     }
 }
 
-pub fn subject(event: &StoredEvent) -> String {
-    format!("events.{}.{}", event.stream.stream_type, event.event_type)
+pub fn subject(prefix: &str, event: &StoredEvent) -> String {
+    format!("{prefix}.{}.{}", event.stream.stream_type, event.event_type)
 }
 
 /// Creates the JetStream stream the relay publishes to, if it is missing.
 pub async fn ensure_stream(
     jetstream: &jetstream::Context,
     stream_name: &str,
+    subject_prefix: &str,
 ) -> Result<jetstream::stream::Stream, RelayError> {
     jetstream
         .get_or_create_stream(jetstream::stream::Config {
             name: stream_name.to_owned(),
-            subjects: vec!["events.>".to_owned()],
+            subjects: vec![format!("{subject_prefix}.>")],
             duplicate_window: Duration::from_secs(120),
             ..Default::default()
         })
@@ -116,7 +120,7 @@ impl Relay {
             }
         }
         tracing::info!(lock = %self.config.lock_name, "relay is leading");
-        ensure_stream(&self.jetstream, &self.config.stream_name).await?;
+        ensure_stream(&self.jetstream, &self.config.stream_name, &self.config.subject_prefix).await?;
         let mut position = self.checkpoint(&mut lock).await?;
         let mut committed = self.store.committed_position();
         loop {
@@ -167,7 +171,7 @@ impl Relay {
                 .message_id(event.event_id.to_string())
                 .header(POSITION_HEADER, event.position.to_string().as_str())
                 .payload(Bytes::from(body));
-            acks.push(self.jetstream.send_publish(subject(event), message).await.map_err(|e| nats(&e))?);
+            acks.push(self.jetstream.send_publish(subject(&self.config.subject_prefix, event), message).await.map_err(|e| nats(&e))?);
         }
         for ack in acks {
             ack.await.map_err(|e| nats(&e))?;

@@ -54,12 +54,14 @@ pub struct RunnerConfig {
     /// With NATS, how long without a message before reading the store anyway.
     pub live_fallback_ms: u64,
     pub lock_wait_seconds: u32,
+    /// The JetStream stream and subject prefix the relay publishes to.
     pub stream_name: String,
+    pub subject_prefix: String,
 }
 
 impl Default for RunnerConfig {
     fn default() -> Self {
-        Self { batch_size: 2000, poll_ms: 100, live_fallback_ms: 1000, lock_wait_seconds: 30, stream_name: "EVENTS".into() }
+        Self { batch_size: 2000, poll_ms: 100, live_fallback_ms: 1000, lock_wait_seconds: 30, stream_name: "EVENTS".into(), subject_prefix: "events".into() }
     }
 }
 
@@ -222,31 +224,44 @@ impl ProjectorRunner {
         }
         let mut committed = self.store.committed_position();
         let mut live: Option<jetstream::consumer::push::Ordered> = None;
+        let mut behind = true;
         while !*shutdown.borrow() {
             if live.is_none() {
-                if let Some(client) = &nats {
-                    live = self.subscribe(client).await.inspect_err(|error| {
-                        tracing::debug!(projector = self.name(), %error, "not following NATS yet");
-                    }).ok();
+                // Only a connected client is asked: JetStream requests would otherwise wait out
+                // their timeout on every turn and stall the store polling below.
+                if let Some(client) = nats.as_ref().filter(|c| c.connection_state() == async_nats::connection::State::Connected) {
+                    match self.subscribe(client).await {
+                        Ok(messages) => {
+                            live = Some(messages);
+                            behind = true;
+                        }
+                        Err(error) => tracing::debug!(projector = self.name(), %error, "not following NATS yet"),
+                    }
                 }
             }
-            if let Err(error) = self.catch_up().await {
-                tracing::warn!(projector = self.name(), %error, "catch-up failed, will retry");
-                if sleep_or_shutdown(retry, &mut shutdown).await {
-                    return;
+            if behind {
+                if let Err(error) = self.catch_up().await {
+                    tracing::warn!(projector = self.name(), %error, "catch-up failed, will retry");
+                    if sleep_or_shutdown(retry, &mut shutdown).await {
+                        return;
+                    }
+                    continue;
                 }
-                continue;
+                behind = false;
             }
             match live.as_mut() {
                 Some(messages) => {
-                    let chunk = tokio::select! {
-                        chunk = next_chunk(messages, self.config.batch_size) => chunk,
-                        _ = tokio::time::sleep(Duration::from_millis(self.config.live_fallback_ms)) => Some(Vec::new()),
-                        _ = shutdown.changed() => Some(Vec::new()),
-                    };
-                    match chunk {
-                        Some(chunk) => self.apply_live(chunk).await,
-                        None => live = None,
+                    tokio::select! {
+                        chunk = next_chunk(messages, self.config.batch_size) => match chunk {
+                            Some(chunk) => behind = !self.apply_live(chunk).await,
+                            None => {
+                                live = None;
+                                behind = true;
+                            }
+                        },
+                        // Silence is checked against the store: NATS may have lost something.
+                        _ = tokio::time::sleep(Duration::from_millis(self.config.live_fallback_ms)) => behind = true,
+                        _ = shutdown.changed() => {}
                     }
                 }
                 None => {
@@ -255,6 +270,7 @@ impl ProjectorRunner {
                         _ = tokio::time::sleep(Duration::from_millis(self.config.poll_ms)) => {}
                         _ = shutdown.changed() => {}
                     }
+                    behind = true;
                 }
             }
         }
@@ -262,12 +278,14 @@ impl ProjectorRunner {
 
     async fn subscribe(&self, client: &async_nats::Client) -> Result<jetstream::consumer::push::Ordered, String> {
         let context = jetstream::new(client.clone());
-        let stream = relay::ensure_stream(&context, &self.config.stream_name).await.map_err(|e| e.to_string())?;
+        let stream = relay::ensure_stream(&context, &self.config.stream_name, &self.config.subject_prefix)
+            .await
+            .map_err(|e| e.to_string())?;
         // Created before the catch-up that follows, so nothing falls between the two.
         let consumer = stream
             .create_consumer(OrderedConfig {
                 deliver_subject: client.new_inbox(),
-                filter_subject: "events.>".to_owned(),
+                filter_subject: format!("{}.>", self.config.subject_prefix),
                 deliver_policy: DeliverPolicy::New,
                 ..Default::default()
             })
@@ -276,28 +294,37 @@ impl ProjectorRunner {
         consumer.messages().await.map_err(|e| e.to_string())
     }
 
-    /// Applies what NATS delivered when it continues the checkpoint; anything else (a hole, an
-    /// undecodable message) is left to the next catch-up from the store.
-    async fn apply_live(&self, messages: Vec<StoredEvent>) {
+    /// Applies what NATS delivered when it continues the checkpoint. False when the store must
+    /// be read instead: a hole, an undecodable message, a failed batch.
+    async fn apply_live(&self, messages: Vec<StoredEvent>) -> bool {
         let mut events = Vec::with_capacity(messages.len());
         for stored in messages {
             match self.store.upcasters().decode(stored) {
                 Ok(event) => events.push(event),
                 Err(error) => {
                     tracing::warn!(projector = self.name(), %error, "undecodable live event, reading the store instead");
-                    return;
+                    return false;
                 }
             }
         }
         let applied = *self.applied.borrow();
         events.retain(|e| e.position > applied);
+        if events.is_empty() {
+            return true;
+        }
         let contiguous = events.iter().enumerate().all(|(i, e)| e.position == applied + 1 + i as u64);
-        if events.is_empty() || !contiguous {
-            return;
+        if !contiguous {
+            return false;
         }
         match apply_batch(self.store.pool(), self.projector.as_ref(), &events, self.config.lock_wait_seconds).await {
-            Ok(position) => self.advance(position),
-            Err(error) => tracing::warn!(projector = self.name(), %error, "live batch not applied, reading the store instead"),
+            Ok(position) => {
+                self.advance(position);
+                true
+            }
+            Err(error) => {
+                tracing::warn!(projector = self.name(), %error, "live batch not applied, reading the store instead");
+                false
+            }
         }
     }
 }

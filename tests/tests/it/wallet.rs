@@ -1,1 +1,345 @@
-//! Wallet commands through the store and projections.
+//! Wallet commands through the real command layer, event store, relay and projectors.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use commands::{CommandContext, CommandError, WalletCommands, load_wallet, wallet_stream};
+use domain::ledger::ProviderName;
+use domain::money::Money;
+use domain::wallet::{PurchaseCategory, WalletCommand, WalletError};
+use event_store::relay::{Relay, RelayConfig};
+use event_store::{AppendRequest, EventStore, ExpectedVersion, NewEvent};
+use projections::{ProjectorRunner, RunnerConfig};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use sqlx::Row;
+use tests::TestDatabase;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+fn money(text: &str) -> Money {
+    Money::parse(text).unwrap()
+}
+
+fn sandbox() -> ProviderName {
+    ProviderName::parse("sandbox").unwrap()
+}
+
+fn top_up(amount: &str) -> WalletCommand {
+    WalletCommand::CreditTopUp { top_up_id: Uuid::now_v7(), provider: sandbox(), amount: money(amount) }
+}
+
+fn purchase(gross: &str) -> WalletCommand {
+    let (_, vat) = domain::money::vat_split(money(gross));
+    WalletCommand::DebitForPurchase {
+        order_id: Uuid::now_v7(),
+        category: PurchaseCategory::Course,
+        gross: money(gross),
+        vat,
+        description: "Arabic calligraphy course".into(),
+    }
+}
+
+struct Harness {
+    db: TestDatabase,
+    store: EventStore,
+    wallets: WalletCommands,
+}
+
+impl Harness {
+    async fn new() -> Self {
+        let db = TestDatabase::new().await;
+        let store = EventStore::start(db.pool.clone(), commands::upcasters()).await.unwrap();
+        let wallets = WalletCommands::new(store.clone());
+        Self { db, store, wallets }
+    }
+
+    async fn open_wallet(&self) -> Uuid {
+        let user = Uuid::now_v7();
+        self.run(user, WalletCommand::Open { user_id: user }).await.unwrap();
+        user
+    }
+
+    async fn run(&self, user: Uuid, command: WalletCommand) -> Result<commands::CommandOutcome, CommandError> {
+        self.wallets.execute(user, command, CommandContext::default()).await
+    }
+
+    async fn catch_up(&self) {
+        for projector in projections::all() {
+            ProjectorRunner::new(self.store.clone(), projector, RunnerConfig::default()).catch_up().await.unwrap();
+        }
+    }
+
+    async fn balance_row(&self, user: Uuid) -> (Decimal, Decimal, Decimal, Decimal) {
+        let row = sqlx::query("SELECT balance, pending_balance, total_earned, total_withdrawn FROM wallet_balances WHERE user_id = ?")
+            .bind(user)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap();
+        (row.get(0), row.get(1), row.get(2), row.get(3))
+    }
+
+    async fn transactions(&self, user: Uuid) -> Vec<(String, String, Decimal, Decimal, Decimal)> {
+        sqlx::query("SELECT direction, category, amount, balance_after, pending_balance_after FROM wallet_transactions WHERE user_id = ? ORDER BY position")
+            .bind(user)
+            .fetch_all(&self.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_lifecycle_projects_balances_transactions_and_a_balanced_ledger() {
+    let h = Harness::new().await;
+    let user = h.open_wallet().await;
+    h.run(user, top_up("200.00")).await.unwrap();
+    h.run(user, purchase("115.00")).await.unwrap();
+    let order = Uuid::now_v7();
+    let released = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    h.run(user, WalletCommand::AddPendingEarnings { order_id: order, amount: money("70.00"), release_at: released, description: "Course sale".into() })
+        .await
+        .unwrap();
+    h.run(user, WalletCommand::SettlePending { as_of: released }).await.unwrap();
+    let withdrawal = Uuid::now_v7();
+    h.run(user, WalletCommand::RequestWithdrawal { withdrawal_id: withdrawal, amount: money("100.00") }).await.unwrap();
+    h.run(user, WalletCommand::CompleteWithdrawal { withdrawal_id: withdrawal, provider: ProviderName::parse("bank").unwrap() })
+        .await
+        .unwrap();
+    let rejected = Uuid::now_v7();
+    h.run(user, WalletCommand::RequestWithdrawal { withdrawal_id: rejected, amount: money("5.00") }).await.unwrap();
+    let last = h.run(user, WalletCommand::RejectWithdrawal { withdrawal_id: rejected, reason: "bank details".into() }).await.unwrap();
+    h.catch_up().await;
+
+    assert_eq!(h.balance_row(user).await, (dec!(55.00), dec!(0.00), dec!(70.00), dec!(100.00)));
+    let transactions = h.transactions(user).await;
+    let expected = [
+        ("credit", "top_up", dec!(200.00), dec!(200.00), dec!(0.00)),
+        ("debit", "course", dec!(115.00), dec!(85.00), dec!(0.00)),
+        ("credit", "earning", dec!(70.00), dec!(85.00), dec!(70.00)),
+        ("credit", "settlement", dec!(70.00), dec!(155.00), dec!(0.00)),
+        ("debit", "withdrawal", dec!(100.00), dec!(55.00), dec!(0.00)),
+        ("debit", "withdrawal", dec!(5.00), dec!(50.00), dec!(0.00)),
+        ("credit", "withdrawal", dec!(5.00), dec!(55.00), dec!(0.00)),
+    ];
+    let expected: Vec<_> = expected.iter().map(|(d, c, a, b, p)| (d.to_string(), c.to_string(), *a, *b, *p)).collect();
+    assert_eq!(transactions, expected);
+
+    let accounts: Vec<(String, Decimal)> = sqlx::query_as("SELECT account, balance FROM ledger_account_balances ORDER BY account")
+        .fetch_all(&h.db.pool)
+        .await
+        .unwrap();
+    let total: Decimal = accounts.iter().map(|(_, b)| *b).sum();
+    assert_eq!(total, Decimal::ZERO, "the trial balance is zero: {accounts:?}");
+    let account = |name: &str| accounts.iter().find(|(a, _)| a == name).map(|(_, b)| *b);
+    assert_eq!(account("platform:vat_payable"), Some(dec!(-15.00)));
+    assert_eq!(account("platform:revenue"), Some(dec!(-30.00)), "100.00 net sale less 70.00 paid out as earnings");
+    assert_eq!(account("clearing:sandbox"), Some(dec!(200.00)));
+    assert_eq!(account("clearing:bank"), Some(dec!(-100.00)));
+    assert_eq!(account(&format!("wallet:{user}:available")), Some(dec!(-55.00)));
+
+    let checkpoint = projections::checkpoint(&h.db.pool, "wallets").await.unwrap();
+    assert_eq!(checkpoint, Some((1, last.position.unwrap())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_debits_from_two_processes_never_overdraw() {
+    let h = Harness::new().await;
+    let user = h.open_wallet().await;
+    h.run(user, top_up("200.00")).await.unwrap();
+    // A second process: its own pool, writer and wallet workers.
+    let other_store = EventStore::start(h.db.another_pool(4).await, commands::upcasters()).await.unwrap();
+    let other = WalletCommands::new(other_store);
+
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let wallets = if i % 2 == 0 { h.wallets.clone() } else { other.clone() };
+        tasks.push(tokio::spawn(async move { wallets.execute(user, purchase("10.00"), CommandContext::default()).await }));
+    }
+    let mut succeeded = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => succeeded += 1,
+            Err(CommandError::Rejected(WalletError::InsufficientFunds { .. })) => refused += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((succeeded, refused), (20, 40));
+    let wallet = load_wallet(&h.store, user).await.unwrap();
+    assert_eq!(wallet.available(), Money::ZERO);
+    h.catch_up().await;
+    assert_eq!(h.balance_row(user).await.0, dec!(0.00));
+    let balances: Vec<Decimal> = h.transactions(user).await.iter().map(|t| t.3).collect();
+    assert!(balances.iter().all(|b| *b >= Decimal::ZERO));
+    assert_eq!(balances.len(), 21);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_command_with_its_idempotency_key_applies_once_and_answers_the_first_result() {
+    let h = Harness::new().await;
+    let user = h.open_wallet().await;
+    h.run(user, top_up("50.00")).await.unwrap();
+    let debit = purchase("40.00");
+    let context = CommandContext::idempotent(format!("user:{user}:checkout-1"));
+    let first = h.wallets.execute(user, debit.clone(), context.clone()).await.unwrap();
+    let again = h.wallets.execute(user, debit.clone(), context.clone()).await.unwrap();
+    assert!(!first.replayed && again.replayed);
+    assert_eq!(first.position, again.position);
+    // Balance is now 10.00: deciding again would say "insufficient funds"; the key answers first.
+    let restarted = WalletCommands::new(EventStore::start(h.db.another_pool(2).await, commands::upcasters()).await.unwrap());
+    let after_restart = restarted.execute(user, debit, context).await.unwrap();
+    assert_eq!((after_restart.position, after_restart.replayed), (first.position, true));
+    assert_eq!(load_wallet(&h.store, user).await.unwrap().available(), money("10.00"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_provider_capture_credits_once_and_rejections_append_nothing() {
+    let h = Harness::new().await;
+    let user = h.open_wallet().await;
+    let capture = top_up("25.00");
+    h.run(user, capture.clone()).await.unwrap();
+    let repeat = h.run(user, capture).await.unwrap();
+    assert_eq!(repeat.position, None);
+    assert!(repeat.events.is_empty());
+    let error = h.run(user, purchase("30.00")).await.unwrap_err();
+    assert_eq!(error, CommandError::Rejected(WalletError::InsufficientFunds { available: money("25.00"), required: money("30.00") }));
+    let unopened = Uuid::now_v7();
+    assert_eq!(h.run(unopened, top_up("1.00")).await.unwrap_err(), CommandError::Rejected(WalletError::NotOpen));
+    assert_eq!(h.store.head().await.unwrap().position, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_event_is_upcast_on_every_read_path() {
+    let h = Harness::new().await;
+    let user = h.open_wallet().await;
+    let payload = domain::schema::top_up_captured_v1_payload(user, Uuid::now_v7(), "sandbox", 12_345, 12_345, 0);
+    let v1 = NewEvent::new("TopUpCaptured", 1, payload);
+    h.store.append(AppendRequest::single(wallet_stream(user), ExpectedVersion::Exact(1), vec![v1])).await.unwrap();
+
+    let read = h.store.read_stream(&wallet_stream(user), 1).await.unwrap();
+    assert_eq!((read[0].stored_schema_version, read[0].schema_version), (1, 2));
+    assert_eq!(read[0].payload["amount"], "123.45");
+    // Aggregate load.
+    assert_eq!(load_wallet(&h.store, user).await.unwrap().available(), money("123.45"));
+    // Projection.
+    h.catch_up().await;
+    assert_eq!(h.balance_row(user).await.0, dec!(123.45));
+    assert_eq!(h.transactions(user).await[0].2, dec!(123.45));
+    // And the command layer decides on the upcast state.
+    h.run(user, purchase("123.45")).await.unwrap();
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", Uuid::now_v7().simple())
+}
+
+async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_publishes_every_event_once_and_a_projector_follows_nats_live() {
+    let h = Harness::new().await;
+    let client = async_nats::connect(tests::nats_url()).await.unwrap();
+    let config = RelayConfig {
+        lock_name: unique("relay"),
+        stream_name: unique("EVENTS"),
+        subject_prefix: unique("events"),
+        ..RelayConfig::default()
+    };
+    let (stop, shutdown) = watch::channel(false);
+    // Two relays side by side: one leads, the other waits on the lock.
+    tokio::spawn(Relay::new(h.store.clone(), client.clone(), config.clone()).run(shutdown.clone()));
+    tokio::spawn(Relay::new(h.store.clone(), client.clone(), config.clone()).run(shutdown.clone()));
+
+    // A projector in another process, that only hears of new events through NATS.
+    let reader_store = EventStore::start(h.db.another_pool(4).await, commands::upcasters()).await.unwrap();
+    let runner_config = RunnerConfig {
+        stream_name: config.stream_name.clone(),
+        subject_prefix: config.subject_prefix.clone(),
+        live_fallback_ms: 600_000,
+        poll_ms: 600_000,
+        ..RunnerConfig::default()
+    };
+    let runner = ProjectorRunner::new(reader_store, projections::by_name("wallets").unwrap(), runner_config);
+    tokio::spawn(runner.clone().run(Some(client.clone()), shutdown.clone()));
+
+    let user = h.open_wallet().await;
+    let mut last = 0;
+    for _ in 0..20 {
+        last = h.run(user, top_up("1.00")).await.unwrap().position.unwrap();
+    }
+    assert!(runner.wait_for(last, Duration::from_secs(20)).await, "projector followed to {last}");
+    assert_eq!(h.balance_row(user).await.0, dec!(20.00));
+
+    let jetstream = async_nats::jetstream::new(client);
+    let mut stream = jetstream.get_stream(&config.stream_name).await.unwrap();
+    wait_until("all events in JetStream", async || stream.info().await.unwrap().state.messages == last).await;
+    let message = stream.get_last_raw_message_by_subject(&format!("{}.wallet.TopUpCaptured", config.subject_prefix)).await.unwrap();
+    let event: event_store::StoredEvent = serde_json::from_slice(&message.payload).unwrap();
+    assert_eq!(event.position, last);
+    let relayed: u64 = sqlx::query_scalar("SELECT position FROM relay_checkpoints WHERE relay = ?")
+        .bind(&config.lock_name)
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(relayed, last);
+    stop.send(true).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_and_projections_carry_on_without_nats_and_the_fan_out_resumes_when_it_returns() {
+    let h = Harness::new().await;
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    let config = RelayConfig { lock_name: unique("relay"), retry_delay_ms: 100, ..RelayConfig::default() };
+    let (stop, shutdown) = watch::channel(false);
+    tokio::spawn(Relay::new(h.store.clone(), client.clone(), config.clone()).run(shutdown.clone()));
+    let runner = ProjectorRunner::new(h.store.clone(), projections::by_name("wallets").unwrap(), RunnerConfig::default());
+    tokio::spawn(runner.clone().run(Some(client.clone()), shutdown.clone()));
+
+    let user = h.open_wallet().await;
+    let last = h.run(user, top_up("9.99")).await.unwrap().position.unwrap();
+    assert!(runner.wait_for(last, Duration::from_secs(10)).await, "the projector reads the store while NATS is down");
+
+    let data = std::env::temp_dir().join(unique("nats"));
+    let mut server = tokio::process::Command::new(nats_server_binary())
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(&data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("nats-server starts");
+    let jetstream = async_nats::jetstream::new(client);
+    wait_until("the relay to publish after NATS came back", async || match jetstream.get_stream("EVENTS").await {
+        Ok(mut stream) => stream.info().await.map(|i| i.state.messages == last).unwrap_or(false),
+        Err(_) => false,
+    })
+    .await;
+    stop.send(true).unwrap();
+    server.kill().await.unwrap();
+    let _ = std::fs::remove_dir_all(data);
+}
+
+fn nats_server_binary() -> String {
+    ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("nats-server")
+        .to_owned()
+}
