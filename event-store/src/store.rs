@@ -26,10 +26,15 @@ pub struct Head {
     pub hash: [u8; 32],
 }
 
+/// Writers per process. Each commits on its own connection; while one waits for its commit to
+/// be flushed, the next already holds the head lock, so the database is never idle between
+/// commits. Appends are routed by stream, so one stream's appends stay in order.
+const WRITERS: usize = 2;
+
 #[derive(Clone)]
 pub struct EventStore {
     pool: MySqlPool,
-    jobs: mpsc::Sender<Job>,
+    writers: Arc<[mpsc::Sender<Job>]>,
     upcasters: Arc<Upcasters>,
     committed: watch::Receiver<u64>,
 }
@@ -37,11 +42,17 @@ pub struct EventStore {
 impl EventStore {
     /// Starts the process's append writer. The schema must already be migrated.
     pub async fn start(pool: MySqlPool, upcasters: Upcasters) -> Result<Self, EventStoreError> {
-        let (jobs, receiver) = mpsc::channel(APPEND_QUEUE_CAPACITY);
         let head = head(&pool).await?;
         let (committed_sender, committed) = watch::channel(head.position);
-        tokio::spawn(Writer::new(pool.clone(), receiver, committed_sender).run());
-        Ok(Self { pool, jobs, upcasters: Arc::new(upcasters), committed })
+        let committed_sender = Arc::new(committed_sender);
+        let writers = (0..WRITERS)
+            .map(|_| {
+                let (jobs, receiver) = mpsc::channel(APPEND_QUEUE_CAPACITY);
+                tokio::spawn(Writer::new(pool.clone(), receiver, committed_sender.clone()).run());
+                jobs
+            })
+            .collect();
+        Ok(Self { pool, writers, upcasters: Arc::new(upcasters), committed })
     }
 
     pub fn pool(&self) -> &MySqlPool {
@@ -67,8 +78,9 @@ impl EventStore {
     ) -> Result<impl Future<Output = Result<AppendOutcome, EventStoreError>> + use<>, EventStoreError> {
         let append = prepare(request)?;
         writer::validate(&append)?;
+        let writer = &self.writers[writer_for(&append.streams[0].stream, self.writers.len())];
         let (reply, outcome) = oneshot::channel();
-        self.jobs.send(Job { append, reply }).await.map_err(|_| EventStoreError::WriterStopped)?;
+        writer.send(Job { append, reply }).await.map_err(|_| EventStoreError::WriterStopped)?;
         Ok(async move { outcome.await.map_err(|_| EventStoreError::WriterStopped)? })
     }
 
@@ -116,10 +128,10 @@ impl EventStore {
 
     pub async fn stream_version(&self, stream: &StreamRef) -> Result<u64, EventStoreError> {
         let version: Option<u64> =
-            sqlx::query_scalar("SELECT version FROM event_streams WHERE stream_type = ? AND stream_id = ?")
+            sqlx::query_scalar("SELECT MAX(stream_version) FROM events WHERE stream_type = ? AND stream_id = ?")
                 .bind(&stream.stream_type)
                 .bind(&stream.stream_id)
-                .fetch_optional(&self.pool)
+                .fetch_one(&self.pool)
                 .await?;
         Ok(version.unwrap_or(0))
     }
@@ -139,6 +151,13 @@ impl EventStore {
         })
         .transpose()
     }
+}
+
+fn writer_for(stream: &StreamRef, writers: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    stream.hash(&mut hasher);
+    (hasher.finish() % writers as u64) as usize
 }
 
 async fn head(pool: &MySqlPool) -> Result<Head, EventStoreError> {

@@ -7,6 +7,7 @@
 //! commit wins back the throughput that serialising costs.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::{Connection, MySql, MySqlConnection, MySqlPool, QueryBuilder, Row};
@@ -17,6 +18,8 @@ use crate::{AppendOutcome, EventStoreError, ExpectedVersion, StoredEvent, Stream
 
 /// Most appends folded into one commit.
 pub(crate) const BATCH_APPENDS_MAX: usize = 1024;
+/// Longest wait for more appends when a batch is smaller than the one before it.
+const BATCH_LINGER_US_MAX: u64 = 1000;
 /// Most events in one commit (an append bigger than this still commits, alone).
 const BATCH_EVENTS_MAX: usize = 8192;
 /// Rows per multi-row INSERT: 11 placeholders a row stays far below MySQL's 65,535.
@@ -63,31 +66,87 @@ pub(crate) struct Writer {
     pool: MySqlPool,
     connection: Option<MySqlConnection>,
     jobs: mpsc::Receiver<Job>,
-    committed: watch::Sender<u64>,
+    committed: Arc<watch::Sender<u64>>,
+    /// Stream versions this writer has read or committed. Never ahead of the store (only
+    /// filled after a commit), possibly behind it when another writer appended: then the unique
+    /// (stream, version) key refuses the insert, and the batch is redone with fresh reads.
+    known_versions: HashMap<StreamRef, u64>,
+}
+
+/// Beyond this many cached versions the cache starts over.
+const KNOWN_VERSIONS_MAX: usize = 100_000;
+
+/// How much a commit trusts what the writer already knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checks {
+    /// Versions from the cache; idempotency keys left to the primary key. The fast path.
+    Optimistic,
+    /// Every version and key read from the store under the head lock.
+    Careful,
 }
 
 impl Writer {
-    pub fn new(pool: MySqlPool, jobs: mpsc::Receiver<Job>, committed: watch::Sender<u64>) -> Self {
-        Self { pool, connection: None, jobs, committed }
+    pub fn new(pool: MySqlPool, jobs: mpsc::Receiver<Job>, committed: Arc<watch::Sender<u64>>) -> Self {
+        Self { pool, connection: None, jobs, committed, known_versions: HashMap::new() }
     }
 
     /// Runs until every `EventStore` handle is dropped.
     pub async fn run(mut self) {
+        let mut previous_batch_len = 0;
         while let Some(first) = self.jobs.recv().await {
             let mut events = first.append.event_count();
             let mut batch = vec![first];
+            let linger_until = tokio::time::Instant::now() + std::time::Duration::from_micros(BATCH_LINGER_US_MAX);
             while batch.len() < BATCH_APPENDS_MAX && events < BATCH_EVENTS_MAX {
-                let Ok(job) = self.jobs.try_recv() else { break };
+                let job = match self.jobs.try_recv() {
+                    Ok(job) => job,
+                    // Callers answered by the last commit are about to append again: waiting a
+                    // moment for them folds two half-full commits into one full one.
+                    Err(_) if batch.len() < previous_batch_len => {
+                        match tokio::time::timeout_at(linger_until, self.jobs.recv()).await {
+                            Ok(Some(job)) => job,
+                            _ => break,
+                        }
+                    }
+                    Err(_) => break,
+                };
                 events += job.append.event_count();
                 batch.push(job);
             }
+            previous_batch_len = batch.len();
+            let started = std::time::Instant::now();
+            let appends = batch.len();
             self.commit(batch).await;
+            tracing::debug!(appends, events, elapsed_us = started.elapsed().as_micros() as u64, "batch committed");
         }
     }
 
     async fn commit(&mut self, batch: Vec<Job>) {
         let appends: Vec<&PreparedAppend> = batch.iter().map(|job| &job.append).collect();
-        match self.try_commit(&appends).await {
+        let outcomes = match self.try_commit(&appends, Checks::Optimistic).await {
+            Ok(outcomes) => outcomes,
+            // A repeated idempotency key, or a version that moved under the cache.
+            Err(_) => return self.commit_carefully(batch).await,
+        };
+        let mut recheck = Vec::new();
+        for (job, outcome) in batch.into_iter().zip(outcomes) {
+            match outcome {
+                // Judged on cached versions: the store has the last word.
+                Err(EventStoreError::Conflict { .. }) => recheck.push(job),
+                outcome => {
+                    let _ = job.reply.send(outcome);
+                }
+            }
+        }
+        if !recheck.is_empty() {
+            self.commit_carefully(recheck).await;
+        }
+    }
+
+    async fn commit_carefully(&mut self, batch: Vec<Job>) {
+        self.known_versions.clear();
+        let appends: Vec<&PreparedAppend> = batch.iter().map(|job| &job.append).collect();
+        match self.try_commit(&appends, Checks::Careful).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = job.reply.send(outcome);
@@ -97,7 +156,7 @@ impl Writer {
                 // One bad append must not fail its neighbours: retry each on its own.
                 tracing::warn!(%error, appends = batch.len(), "batch commit failed, retrying appends one by one");
                 for job in batch {
-                    let outcome = match self.try_commit(&[&job.append]).await {
+                    let outcome = match self.try_commit(&[&job.append], Checks::Careful).await {
                         Ok(mut outcomes) => outcomes.remove(0),
                         Err(error) => Err(classify(error)),
                     };
@@ -129,23 +188,50 @@ impl Writer {
     async fn try_commit(
         &mut self,
         appends: &[&PreparedAppend],
+        checks: Checks,
     ) -> Result<Vec<Result<AppendOutcome, EventStoreError>>, sqlx::Error> {
-        let result = self.commit_in_transaction(appends).await;
-        if result.is_err() {
-            // The connection may be mid-transaction or broken: start the next batch afresh.
-            self.connection = None;
+        let result = self.commit_in_transaction(appends, checks).await;
+        let (outcomes, last_position, versions) = match result {
+            Ok(committed) => committed,
+            Err(error) => {
+                // The connection may be mid-transaction or broken, and the commit's fate unknown.
+                self.connection = None;
+                self.known_versions.clear();
+                return Err(error);
+            }
+        };
+        if self.known_versions.len() + versions.len() > KNOWN_VERSIONS_MAX {
+            self.known_versions.clear();
         }
-        let (outcomes, last_position) = result?;
+        self.known_versions.extend(versions);
         if let Some(position) = last_position {
-            self.committed.send_replace(position);
+            // Writers finish in any order; the watch only moves forward.
+            self.committed.send_if_modified(|committed| {
+                let advanced = position > *committed;
+                *committed = (*committed).max(position);
+                advanced
+            });
         }
         Ok(outcomes)
     }
 
+    /// Returns each append's outcome, the last committed position and every stream version
+    /// known after the commit.
     async fn commit_in_transaction(
         &mut self,
         appends: &[&PreparedAppend],
-    ) -> Result<(Vec<Result<AppendOutcome, EventStoreError>>, Option<u64>), sqlx::Error> {
+        checks: Checks,
+    ) -> Result<Committed, sqlx::Error> {
+        let mut versions: HashMap<StreamRef, u64> = HashMap::new();
+        let mut unknown: Vec<&StreamRef> = Vec::new();
+        for stream in appends.iter().flat_map(|a| a.streams.iter().map(|s| &s.stream)) {
+            match self.known_versions.get(stream) {
+                Some(version) if checks == Checks::Optimistic => {
+                    versions.insert(stream.clone(), *version);
+                }
+                _ => unknown.push(stream),
+            }
+        }
         let connection = self.connection().await?;
         let mut tx = connection.begin().await?;
 
@@ -158,8 +244,11 @@ impl Writer {
             .try_into()
             .map_err(|_| sqlx::Error::Protocol("event_store_head.last_hash is not 32 bytes".into()))?;
 
-        let known_keys = load_idempotency_keys(&mut tx, appends).await?;
-        let mut versions = load_stream_versions(&mut tx, appends).await?;
+        let known_keys = match checks {
+            Checks::Careful => load_idempotency_keys(&mut tx, appends).await?,
+            Checks::Optimistic => HashMap::new(),
+        };
+        versions.extend(load_stream_versions(&mut tx, &unknown).await?);
         let recorded_at = now_micros();
 
         let mut rows: Vec<StoredEvent> = Vec::new();
@@ -211,19 +300,18 @@ impl Writer {
 
         if rows.is_empty() {
             tx.rollback().await?;
-            return Ok((outcomes, None));
+            return Ok((outcomes, None, versions));
         }
 
         insert_events(&mut tx, &rows).await?;
         insert_idempotency_keys(&mut tx, &new_keys, recorded_at).await?;
-        upsert_stream_versions(&mut tx, &rows).await?;
         sqlx::query("UPDATE event_store_head SET last_position = ?, last_hash = ? WHERE id = 1")
             .bind(position)
             .bind(&hash[..])
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok((outcomes, Some(position)))
+        Ok((outcomes, Some(position), versions))
     }
 }
 
@@ -236,6 +324,8 @@ fn classify(error: sqlx::Error) -> EventStoreError {
     }
     EventStoreError::Unavailable(error)
 }
+
+type Committed = (Vec<Result<AppendOutcome, EventStoreError>>, Option<u64>, HashMap<StreamRef, u64>);
 
 pub(crate) fn now_micros() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
@@ -286,25 +376,30 @@ async fn load_idempotency_keys(
     Ok(known)
 }
 
+/// Each stream's last version, one index dive per stream (streams with no event are absent).
 async fn load_stream_versions(
     connection: &mut MySqlConnection,
-    appends: &[&PreparedAppend],
+    streams: &[&StreamRef],
 ) -> Result<HashMap<StreamRef, u64>, sqlx::Error> {
-    let streams: HashSet<&StreamRef> =
-        appends.iter().flat_map(|a| a.streams.iter().map(|s| &s.stream)).collect();
     let mut versions = HashMap::with_capacity(streams.len());
-    let mut query: QueryBuilder<MySql> =
-        QueryBuilder::new("SELECT stream_type, stream_id, version FROM event_streams WHERE ");
-    for (index, stream) in streams.iter().enumerate() {
-        if index > 0 {
-            query.push(" OR ");
+    let unique: HashSet<&StreamRef> = streams.iter().copied().collect();
+    let unique: Vec<&StreamRef> = unique.into_iter().collect();
+    for chunk in unique.chunks(INSERT_ROWS_MAX) {
+        let mut query: QueryBuilder<MySql> = QueryBuilder::new("");
+        for (index, stream) in chunk.iter().enumerate() {
+            if index > 0 {
+                query.push(" UNION ALL ");
+            }
+            query.push("(SELECT stream_type, stream_id, MAX(stream_version) AS version FROM events WHERE stream_type = ");
+            query.push_bind(stream.stream_type.as_str());
+            query.push(" AND stream_id = ").push_bind(stream.stream_id.as_str());
+            query.push(" GROUP BY stream_type, stream_id)");
         }
-        query.push("(stream_type = ").push_bind(stream.stream_type.as_str());
-        query.push(" AND stream_id = ").push_bind(stream.stream_id.as_str()).push(")");
-    }
-    for row in query.build().fetch_all(&mut *connection).await? {
-        let stream = StreamRef::new(row.try_get::<String, _>("stream_type")?, row.try_get::<String, _>("stream_id")?);
-        versions.insert(stream, row.try_get("version")?);
+        for row in query.build().fetch_all(&mut *connection).await? {
+            let stream =
+                StreamRef::new(row.try_get::<String, _>("stream_type")?, row.try_get::<String, _>("stream_id")?);
+            versions.insert(stream, row.try_get("version")?);
+        }
     }
     Ok(versions)
 }
@@ -348,25 +443,6 @@ async fn insert_idempotency_keys(
                 .push_bind(outcome.last_position)
                 .push_bind(recorded_at.naive_utc());
         });
-        query.build().execute(&mut *connection).await?;
-    }
-    Ok(())
-}
-
-async fn upsert_stream_versions(connection: &mut MySqlConnection, rows: &[StoredEvent]) -> Result<(), sqlx::Error> {
-    // Rows are in version order, so the last row of each stream carries its new version.
-    let mut latest: HashMap<&StreamRef, u64> = HashMap::new();
-    for row in rows {
-        latest.insert(&row.stream, row.stream_version);
-    }
-    let latest: Vec<(&StreamRef, u64)> = latest.into_iter().collect();
-    for chunk in latest.chunks(INSERT_ROWS_MAX) {
-        let mut query: QueryBuilder<MySql> =
-            QueryBuilder::new("INSERT INTO event_streams (stream_type, stream_id, version) ");
-        query.push_values(chunk, |mut row, (stream, version)| {
-            row.push_bind(stream.stream_type.as_str()).push_bind(stream.stream_id.as_str()).push_bind(*version);
-        });
-        query.push(" ON DUPLICATE KEY UPDATE version = VALUES(version)");
         query.build().execute(&mut *connection).await?;
     }
     Ok(())

@@ -12,6 +12,5 @@ CREATE TABLE events (
     recorded_at DATETIME(6) NOT NULL,
     hash BINARY(32) NOT NULL,
     UNIQUE KEY events_event_id (event_id),
-    UNIQUE KEY events_stream_version (stream_type, stream_id, stream_version),
-    KEY events_recorded_at (recorded_at)
+    UNIQUE KEY events_stream_version (stream_type, stream_id, stream_version)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

@@ -133,7 +133,7 @@ pub(crate) async fn audit_wallets(
             // Read-model owners first, then the streams: a wallet opened in between has a stream.
             let owners = read_model_owners(pool).await?;
             let streams: Vec<String> =
-                sqlx::query_scalar("SELECT stream_id FROM event_streams WHERE stream_type = ? ORDER BY stream_id")
+                sqlx::query_scalar("SELECT DISTINCT stream_id FROM events WHERE stream_type = ? ORDER BY stream_id")
                     .bind(STREAM_TYPE)
                     .fetch_all(pool)
                     .await?;
