@@ -32,13 +32,17 @@ pub async fn rebuild(
         execute(&mut connection, format!("CREATE TABLE `{shadow}` LIKE `{table}`")).await?;
     }
 
+    let mut writer = store.pool().acquire().await?.detach();
+    // Shadow rows come from events with unique positions and ids: the server need not re-check
+    // uniqueness row by row. This connection is closed, never pooled, afterwards.
+    execute(&mut writer, "SET SESSION unique_checks = 0".to_owned()).await?;
     // The long part runs without the lock: the live projector keeps serving meanwhile.
     let mut report = RebuildReport { events: 0, position: 0 };
-    fill_shadow(store, projector, &mut connection, &mut report, progress).await?;
+    fill_shadow(store, projector, &mut writer, &mut report, progress).await?;
 
     with_projector_lock(&mut connection, projector, SWAP_LOCK_WAIT_SECONDS, async |connection| {
         // Whatever was appended during the long part, under the lock so nothing moves now.
-        fill_shadow(store, projector, connection, &mut report, progress).await?;
+        fill_shadow(store, projector, &mut writer, &mut report, progress).await?;
         let renames: Vec<String> = projector
             .tables()
             .iter()
@@ -63,18 +67,25 @@ pub async fn rebuild(
     Ok(report)
 }
 
+/// Reads the next batch while the current one is written, on another connection.
 async fn fill_shadow(
     store: &EventStore,
     projector: &dyn Projector,
-    connection: &mut MySqlConnection,
+    writer: &mut MySqlConnection,
     report: &mut RebuildReport,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(), ProjectionError> {
     let head = store.head().await?.position;
+    let read = |after: u64| {
+        let store = store.clone();
+        tokio::spawn(async move { store.read_all(after, REBUILD_BATCH_EVENTS).await })
+    };
+    let mut next = read(report.position);
     loop {
-        let events = store.read_all(report.position, REBUILD_BATCH_EVENTS).await?;
+        let events = next.await.map_err(|e| ProjectionError::Decode { position: report.position, reason: e.to_string() })??;
         let Some(last) = events.last().map(|e| e.position) else { return Ok(()) };
-        let mut tx = connection.begin().await?;
+        next = read(last);
+        let mut tx = writer.begin().await?;
         projector.apply(&mut tx, Tables::SHADOW, &events).await?;
         tx.commit().await?;
         report.events += events.len() as u64;
