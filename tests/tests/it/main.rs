@@ -1,5 +1,6 @@
 //! One integration-test binary (one link step) with a module per boundary.
 
+mod api;
 mod replay;
 mod store;
 mod wallet;

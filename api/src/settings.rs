@@ -1,0 +1,100 @@
+//! Typed settings from the environment (and an optional `.env`). A missing or malformed
+//! required setting stops start-up with a message naming it. Secrets are never printed.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    /// Without it the relay does not run and projectors read the store directly.
+    pub nats_url: Option<String>,
+    pub http_addr: SocketAddr,
+    pub jwt_secret: Secret,
+    pub payment_sandbox_secret: Secret,
+    pub rate_limit_per_minute: u32,
+    pub auth_rate_limit_per_minute: u32,
+    pub bootstrap_admin: Option<(String, Secret)>,
+    /// Seed demo data at start-up (the README's run command sets it).
+    pub seed_demo_data: bool,
+}
+
+/// A value that never appears in logs or debug output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("setting {0} is required")]
+    Missing(&'static str),
+    #[error("setting {name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+}
+
+/// Secrets shorter than this are refused: an HS256 key should carry at least 256 bits.
+const SECRET_LEN_MIN: usize = 32;
+
+impl Settings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| get(name).ok_or(SettingsError::Missing(name));
+        let secret = |name: &'static str| {
+            let value = required(name)?;
+            if value.len() < SECRET_LEN_MIN {
+                return Err(SettingsError::Malformed { name, reason: format!("must be at least {SECRET_LEN_MIN} characters") });
+            }
+            Ok(Secret(value))
+        };
+        let number = |name: &'static str, default: u32| match get(name) {
+            None => Ok(default),
+            Some(text) => text
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(SettingsError::Malformed { name, reason: "must be a positive whole number".into() }),
+        };
+        let database_url = required("DATABASE_URL")?;
+        if !database_url.starts_with("mysql://") && !database_url.starts_with("mariadb://") {
+            return Err(SettingsError::Malformed { name: "DATABASE_URL", reason: "must be a mysql:// URL".into() });
+        }
+        let http_addr = get("HTTP_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let http_addr = http_addr
+            .parse()
+            .map_err(|_| SettingsError::Malformed { name: "HTTP_ADDR", reason: "must be host:port, e.g. 127.0.0.1:8080".into() })?;
+        let bootstrap_admin = match (get("BOOTSTRAP_ADMIN_EMAIL"), get("BOOTSTRAP_ADMIN_PASSWORD")) {
+            (Some(email), Some(password)) => Some((email, Secret(password))),
+            (None, None) => None,
+            (Some(_), None) => return Err(SettingsError::Missing("BOOTSTRAP_ADMIN_PASSWORD")),
+            (None, Some(_)) => return Err(SettingsError::Missing("BOOTSTRAP_ADMIN_EMAIL")),
+        };
+        Ok(Self {
+            database_url,
+            nats_url: get("NATS_URL"),
+            http_addr,
+            jwt_secret: secret("JWT_SECRET")?,
+            payment_sandbox_secret: secret("PAYMENT_SANDBOX_SECRET")?,
+            rate_limit_per_minute: number("RATE_LIMIT_PER_MINUTE", 60)?,
+            auth_rate_limit_per_minute: number("AUTH_RATE_LIMIT_PER_MINUTE", 10)?,
+            bootstrap_admin,
+            seed_demo_data: get("SEED_DEMO_DATA").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+        })
+    }
+}
