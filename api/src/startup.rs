@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use actix_web::{App, HttpServer, dev::Server, web};
 use anyhow::Context;
-use commands::WalletCommands;
+use actix_web::middleware::from_fn;
+use commands::{TopUps, Users, WalletCommands};
 use event_store::EventStore;
 use event_store::relay::{Relay, RelayConfig};
 use projections::{ProjectorRunner, RunnerConfig};
@@ -17,6 +18,10 @@ use sqlx::mysql::MySqlPoolOptions;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::auth::Tokens;
+use crate::error::ApiError;
+use crate::middleware::{RateLimiter, conventions};
+use crate::openapi::Routes;
 use crate::routes;
 use crate::settings::Settings;
 
@@ -24,12 +29,23 @@ use crate::settings::Settings;
 const DATABASE_CONNECTIONS_MAX: u32 = 32;
 const DATABASE_ACQUIRE_TIMEOUT_MS: u64 = 5_000;
 const NATS_CONNECT_TIMEOUT_MS: u64 = 2_000;
+const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
 
 /// What every handler can reach.
 pub struct AppState {
     pub pool: MySqlPool,
     pub store: EventStore,
     pub wallets: WalletCommands,
+    pub top_ups: TopUps,
+    pub users: Users,
+    pub tokens: Tokens,
+    pub rate_limiter: RateLimiter,
+    /// The OpenAPI document, built once from the route table.
+    pub openapi: String,
     pub projectors: Vec<ProjectorRunner>,
     pub nats: Option<async_nats::Client>,
     pub settings: Settings,
@@ -85,11 +101,43 @@ impl Application {
             background.push(tokio::spawn(runner.clone().run(nats.clone(), shutdown.clone())));
         }
 
-        let state = Arc::new(AppState { pool, store, wallets, projectors, nats, settings: settings.clone() });
+        let openapi = {
+            let mut routes = Routes::for_docs();
+            routes::table(&mut routes);
+            routes.document().to_string()
+        };
+        let state = Arc::new(AppState {
+            pool,
+            top_ups: TopUps::new(store.clone()),
+            users: Users::new(store.clone()),
+            store,
+            wallets,
+            tokens: Tokens::new(settings.jwt_secret.expose()),
+            rate_limiter: RateLimiter::default(),
+            openapi,
+            projectors,
+            nats,
+            settings: settings.clone(),
+        });
+        // The users read model must be current to know whether an admin exists.
+        if let Some(users) = state.projectors.iter().find(|r| r.name() == "users") {
+            users.catch_up().await.context("catching up the users projection")?;
+        }
+        routes::auth::bootstrap_admin(&state).await.context("creating the bootstrap admin")?;
         let listener = TcpListener::bind(settings.http_addr).with_context(|| format!("binding HTTP_ADDR {}", settings.http_addr))?;
         let port = listener.local_addr()?.port();
         let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(routes::configure))
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::JsonConfig::default().error_handler(|error, _| ApiError::MalformedJson(error.to_string()).into()))
+                .app_data(web::QueryConfig::default().error_handler(|error, _| ApiError::MalformedRequest(error.to_string()).into()))
+                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+                .app_data(web::PayloadConfig::default().limit(REQUEST_BODY_BYTES_MAX))
+                .configure(routes::configure)
+                .default_service(web::to(not_found))
+                .wrap(from_fn(conventions))
+        })
             .listen(listener)?
             .shutdown_timeout(30)
             .run();

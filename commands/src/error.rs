@@ -1,3 +1,5 @@
+use domain::top_up::TopUpError;
+use domain::user::UserError;
 use domain::wallet::WalletError;
 use event_store::EventStoreError;
 
@@ -8,6 +10,9 @@ pub enum CommandError {
     /// The business said no; nothing was appended.
     #[error(transparent)]
     Rejected(#[from] WalletError),
+    /// The top-up (or the provider's notification about it) was refused; nothing was appended.
+    #[error(transparent)]
+    TopUpRejected(#[from] TopUpError),
     /// The stream kept changing under us, past the retry limit.
     #[error("too many concurrent changes to {0}; try again")]
     Contention(String),
@@ -19,6 +24,15 @@ pub enum CommandError {
     /// The command layer built an append the store refused: a bug.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A user command was refused by the business; nothing was appended.
+    #[error(transparent)]
+    UserRejected(#[from] UserError),
+    /// Another user holds this email; nothing was appended.
+    #[error("the email address is already registered")]
+    EmailTaken,
+    /// Another user holds this username; nothing was appended.
+    #[error("the username is already taken")]
+    UsernameTaken,
 }
 
 impl From<&EventStoreError> for CommandError {

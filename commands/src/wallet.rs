@@ -42,7 +42,7 @@ impl CommandContext {
         Self { idempotency_key: Some(key.into()), ..Self::default() }
     }
 
-    fn metadata(&self) -> EventMetadata {
+    pub(crate) fn metadata(&self) -> EventMetadata {
         EventMetadata {
             actor: self.actor.clone(),
             correlation_id: self.correlation_id.unwrap_or_else(Uuid::now_v7),

@@ -7,4 +7,6 @@
 pub mod ledger;
 pub mod money;
 pub mod schema;
+pub mod user;
+pub mod top_up;
 pub mod wallet;

@@ -10,7 +10,9 @@ mod error;
 mod ledger;
 mod rebuild;
 mod runtime;
+mod users;
 mod wallet;
+mod withdrawals;
 
 use std::sync::Arc;
 
@@ -18,11 +20,13 @@ pub use error::ProjectionError;
 pub use ledger::LedgerProjector;
 pub use rebuild::{RebuildReport, rebuild};
 pub use runtime::{BoxFuture, Projector, ProjectorRunner, RunnerConfig, Tables, checkpoint};
+pub use users::UsersProjector;
 pub use wallet::{TransactionRow, WalletProjector, transaction_row};
+pub use withdrawals::WithdrawalsProjector;
 
 /// Every projector of the system, in the order operators see them.
 pub fn all() -> Vec<Arc<dyn Projector>> {
-    vec![Arc::new(WalletProjector), Arc::new(LedgerProjector)]
+    vec![Arc::new(WalletProjector), Arc::new(LedgerProjector), Arc::new(WithdrawalsProjector), Arc::new(UsersProjector)]
 }
 
 /// The projector with this name.

@@ -3,4 +3,5 @@
 mod api;
 mod replay;
 mod store;
+mod users;
 mod wallet;

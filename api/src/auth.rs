@@ -1,0 +1,132 @@
+//! Bearer tokens: HS256 JWTs that live 24 hours, carry the user id in `sub` and the roles in
+//! `roles`, and can be revoked by logging out. Only HS256 is accepted, so `alg: none` and
+//! algorithm-confusion tokens fail.
+
+use std::time::Duration;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use chrono::{DateTime, Utc};
+use domain::user::Role;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub const TOKEN_LIFETIME_HOURS: i64 = 24;
+/// How long a "not revoked" answer is trusted before asking the read model again.
+const REVOCATION_CACHE_TTL_MS: u64 = 2_000;
+const REVOCATION_CACHE_CAPACITY: u64 = 100_000;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub roles: Vec<Role>,
+    pub iat: i64,
+    pub exp: i64,
+    /// The token's own id: what logout revokes.
+    pub jti: Uuid,
+}
+
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    revoked: moka::future::Cache<Uuid, bool>,
+}
+
+impl Tokens {
+    pub fn new(secret: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+            revoked: moka::future::Cache::builder()
+                .max_capacity(REVOCATION_CACHE_CAPACITY)
+                .time_to_live(Duration::from_millis(REVOCATION_CACHE_TTL_MS))
+                .build(),
+        }
+    }
+
+    pub fn issue(&self, user_id: Uuid, roles: &[Role], now: DateTime<Utc>) -> Result<(String, DateTime<Utc>), ApiError> {
+        let expires_at = now + chrono::Duration::hours(TOKEN_LIFETIME_HOURS);
+        let claims = Claims { sub: user_id, roles: roles.to_vec(), iat: now.timestamp(), exp: expires_at.timestamp(), jti: Uuid::now_v7() };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)?;
+        Ok((token, expires_at))
+    }
+
+    /// Signature, algorithm and expiry; not revocation.
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(|_| ApiError::InvalidToken)
+    }
+
+    /// Marks a token revoked in this process at once; other processes learn it from the read model.
+    pub async fn remember_revoked(&self, token_id: Uuid) {
+        self.revoked.insert(token_id, true).await;
+    }
+
+    async fn is_revoked(&self, state: &AppState, token_id: Uuid) -> Result<bool, ApiError> {
+        if let Some(revoked) = self.revoked.get(&token_id).await {
+            return Ok(revoked);
+        }
+        let revoked: Option<i32> = sqlx::query_scalar("SELECT 1 FROM revoked_tokens WHERE token_id = ?")
+            .bind(token_id)
+            .fetch_optional(&state.pool)
+            .await?;
+        let revoked = revoked.is_some();
+        self.revoked.insert(token_id, revoked).await;
+        Ok(revoked)
+    }
+}
+
+/// The caller, authenticated by a valid, unrevoked bearer token.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub user_id: Uuid,
+    pub roles: Vec<Role>,
+    pub token_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl AuthUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.has(role) { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+}
+
+/// The bearer token of a request, if it has one that is well formed.
+pub fn bearer(request: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let Some(header) = request.headers().get(actix_web::http::header::AUTHORIZATION) else { return Ok(None) };
+    let header = header.to_str().map_err(|_| ApiError::InvalidToken)?;
+    match header.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(Some(token.trim())),
+        _ => Err(ApiError::InvalidToken),
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let state = request.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("no state"))?.clone();
+            let token = bearer(&request)?.ok_or(ApiError::Unauthorized)?;
+            let claims = state.tokens.verify(token)?;
+            if state.tokens.is_revoked(&state, claims.jti).await? {
+                return Err(ApiError::InvalidToken);
+            }
+            let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(ApiError::InvalidToken)?;
+            Ok(AuthUser { user_id: claims.sub, roles: claims.roles, token_id: claims.jti, expires_at })
+        })
+    }
+}

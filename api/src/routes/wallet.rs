@@ -1,0 +1,253 @@
+//! The caller's wallet: balance, transactions, top-ups and withdrawals.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use commands::CommandContext;
+use domain::ledger::ProviderName;
+use domain::money::{CURRENCY, Money};
+use domain::top_up::TopUpCommand;
+use domain::user::Role;
+use domain::wallet::WalletCommand;
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::envelope::{Pagination, Reply};
+use crate::error::ApiError;
+use crate::extract::{PageQuery, json_body, wait_for_min_position};
+use crate::idempotency::{self, Idempotency};
+use crate::startup::AppState;
+
+/// Payment providers the API accepts top-ups through.
+pub const PROVIDERS: &[&str] = &["sandbox"];
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct WalletView {
+    pub balance: String,
+    pub pending_balance: String,
+    pub total_earned: String,
+    pub total_withdrawn: String,
+    pub currency: String,
+}
+
+pub async fn balance(request: HttpRequest, state: web::Data<AppState>, user: AuthUser) -> Result<Reply, ApiError> {
+    wait_for_min_position(&request, &state).await?;
+    Ok(Reply::ok(read_wallet(&state, user.user_id).await?))
+}
+
+/// Reads a wallet's balance row. Zeros when the row is not there yet: every user has a wallet.
+pub async fn read_wallet(state: &AppState, user_id: Uuid) -> Result<WalletView, ApiError> {
+    let row = sqlx::query("SELECT balance, pending_balance, total_earned, total_withdrawn FROM wallet_balances WHERE user_id = ?")
+        .bind(user_id)
+        .fetch_optional(&state.pool)
+        .await?;
+    let amount = |index: usize| -> Result<String, ApiError> {
+        let value: Decimal = match &row {
+            Some(row) => row.try_get(index)?,
+            None => Decimal::ZERO,
+        };
+        Ok(format!("{:.2}", value))
+    };
+    Ok(WalletView {
+        balance: amount(0)?,
+        pending_balance: amount(1)?,
+        total_earned: amount(2)?,
+        total_withdrawn: amount(3)?,
+        currency: CURRENCY.to_owned(),
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TransactionsQuery {
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+    /// One of top_up, course, book, live_room, consultation, gift, earning, settlement, withdrawal, refund.
+    pub category: Option<String>,
+}
+
+const CATEGORIES: &[&str] =
+    &["top_up", "course", "book", "live_room", "consultation", "gift", "earning", "settlement", "withdrawal", "refund"];
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Related {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TransactionView {
+    pub id: Uuid,
+    /// credit or debit.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub category: String,
+    pub amount: String,
+    pub balance_after: String,
+    pub reference: String,
+    pub related: Related,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn transactions(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<TransactionsQuery>,
+) -> Result<Reply, ApiError> {
+    let (page, per_page) = PageQuery { page: query.page.clone(), per_page: query.per_page.clone() }.resolve()?;
+    let category = match query.category.as_deref() {
+        None | Some("") => None,
+        Some(category) => Some(*CATEGORIES.iter().find(|c| **c == category).ok_or(ApiError::field("category", "invalid_category"))?),
+    };
+    wait_for_min_position(&request, &state).await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wallet_transactions WHERE user_id = ? AND (? IS NULL OR category = ?)")
+        .bind(user.user_id)
+        .bind(category)
+        .bind(category)
+        .fetch_one(&state.pool)
+        .await?;
+    let rows = sqlx::query(
+        "SELECT id, direction, category, amount, balance_after, reference, related_type, related_id, description, created_at \
+         FROM wallet_transactions WHERE user_id = ? AND (? IS NULL OR category = ?) ORDER BY position DESC LIMIT ? OFFSET ?",
+    )
+    .bind(user.user_id)
+    .bind(category)
+    .bind(category)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(&state.pool)
+    .await?;
+    let items = rows
+        .iter()
+        .map(|row| {
+            Ok(TransactionView {
+                id: row.try_get("id")?,
+                kind: row.try_get("direction")?,
+                category: row.try_get("category")?,
+                amount: format!("{:.2}", row.try_get::<Decimal, _>("amount")?),
+                balance_after: format!("{:.2}", row.try_get::<Decimal, _>("balance_after")?),
+                reference: row.try_get("reference")?,
+                related: Related { kind: row.try_get("related_type")?, id: row.try_get("related_id")? },
+                description: row.try_get("description")?,
+                created_at: row.try_get::<NaiveDateTime, _>("created_at")?.and_utc(),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Reply::ok(items).pagination(Pagination::new(page, per_page, total.max(0) as u64)))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TopUpRequest {
+    /// Amount in SAR, e.g. "100.00".
+    pub amount: String,
+    /// The payment provider: "sandbox".
+    pub provider: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TopUpView {
+    pub top_up_id: Uuid,
+    pub status: String,
+    pub amount: String,
+    pub checkout_url: String,
+}
+
+pub fn parse_amount(text: &str) -> Result<Money, ApiError> {
+    Money::parse(text).ok().filter(|m| !m.is_zero()).ok_or(ApiError::field("amount", "invalid_amount"))
+}
+
+pub async fn create_top_up(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let claimed = match idempotency::begin(&state, &request, user.user_id, &body).await? {
+        Idempotency::Replay(response) => return Ok(response),
+        Idempotency::Claimed(claimed) => claimed,
+    };
+    let context = CommandContext { actor: Some(user.user_id.to_string()), idempotency_key: Some(claimed.command_key("top-up")), ..Default::default() };
+    let result = async {
+        let input: TopUpRequest = json_body(&body)?;
+        let amount = parse_amount(&input.amount);
+        let provider = PROVIDERS
+            .contains(&input.provider.as_str())
+            .then(|| ProviderName::parse(&input.provider).ok())
+            .flatten()
+            .ok_or(ApiError::field("provider", "unknown_provider"));
+        let (amount, provider) = match (amount, provider) {
+            (Ok(amount), Ok(provider)) => (amount, provider),
+            (amount, provider) => return Err(merge_field_errors([amount.err(), provider.err()])),
+        };
+        let top_up_id = Uuid::now_v7();
+        let command = TopUpCommand::Request { top_up_id, user_id: user.user_id, provider: provider.clone(), amount };
+        let (_, position) = state.top_ups.execute(top_up_id, command, context).await?;
+        let view = TopUpView {
+            top_up_id,
+            status: "pending".into(),
+            amount: amount.to_string(),
+            checkout_url: format!("/api/v1/payments/{provider}/checkout/{top_up_id}"),
+        };
+        Ok(Reply::created("top_up_created", view).position(position))
+    }
+    .await;
+    idempotency::finish(&state, claimed, result).await
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct WithdrawalRequest {
+    /// Amount in SAR, e.g. "50.00".
+    pub amount: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WithdrawalView {
+    pub withdrawal_id: Uuid,
+    pub status: String,
+    pub amount: String,
+}
+
+pub async fn request_withdrawal(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Role::Speaker)?;
+    let claimed = match idempotency::begin(&state, &request, user.user_id, &body).await? {
+        Idempotency::Replay(response) => return Ok(response),
+        Idempotency::Claimed(claimed) => claimed,
+    };
+    let context = CommandContext { actor: Some(user.user_id.to_string()), idempotency_key: Some(claimed.command_key("withdrawal")), ..Default::default() };
+    let result = async {
+        let input: WithdrawalRequest = json_body(&body)?;
+        let amount = parse_amount(&input.amount)?;
+        let withdrawal_id = Uuid::now_v7();
+        let outcome = state.wallets.execute(user.user_id, WalletCommand::RequestWithdrawal { withdrawal_id, amount }, context).await?;
+        let view = WithdrawalView { withdrawal_id, status: "pending".into(), amount: amount.to_string() };
+        Ok(Reply::created("withdrawal_requested", view).position(outcome.position))
+    }
+    .await;
+    idempotency::finish(&state, claimed, result).await
+}
+
+/// Several fields' reasons in one 422.
+pub fn merge_field_errors<const N: usize>(errors: [Option<ApiError>; N]) -> ApiError {
+    let mut fields = crate::error::FieldErrors::new();
+    for error in errors.into_iter().flatten() {
+        match error {
+            ApiError::Validation(more) => {
+                for (field, reasons) in more {
+                    fields.entry(field).or_default().extend(reasons);
+                }
+            }
+            other => return other,
+        }
+    }
+    ApiError::Validation(fields)
+}

@@ -1,0 +1,69 @@
+//! Top-ups: load, decide, append with the expected version, retry on conflict. A top-up is
+//! written by one user request and one or two provider notifications, so no worker is needed.
+
+use domain::top_up::{STREAM_TYPE, TopUp, TopUpCommand, TopUpEvent};
+use event_store::{AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamRef};
+use uuid::Uuid;
+
+use crate::{CommandContext, CommandError};
+
+const CONFLICT_RETRIES_MAX: u32 = 8;
+
+pub fn top_up_stream(top_up_id: Uuid) -> StreamRef {
+    StreamRef::new(STREAM_TYPE, top_up_id.to_string())
+}
+
+#[derive(Clone)]
+pub struct TopUps {
+    store: EventStore,
+}
+
+impl TopUps {
+    pub fn new(store: EventStore) -> Self {
+        Self { store }
+    }
+
+    pub async fn load(&self, top_up_id: Uuid) -> Result<TopUp, CommandError> {
+        let mut top_up = TopUp::default();
+        for recorded in self.store.read_stream(&top_up_stream(top_up_id), 0).await? {
+            let event = TopUpEvent::from_payload(&recorded.event_type, recorded.payload)
+                .map_err(|reason| CommandError::Corrupt(format!("position {}: {reason}", recorded.position)))?;
+            top_up.apply(&event);
+        }
+        Ok(top_up)
+    }
+
+    /// Decides and appends; returns the state after and the position of the last event, if any.
+    #[tracing::instrument(skip_all, fields(%top_up_id))]
+    pub async fn execute(
+        &self,
+        top_up_id: Uuid,
+        command: TopUpCommand,
+        context: CommandContext,
+    ) -> Result<(TopUp, Option<u64>), CommandError> {
+        let mut attempts = 0;
+        loop {
+            let mut top_up = self.load(top_up_id).await?;
+            let events = top_up.handle(command.clone())?;
+            if events.is_empty() {
+                return Ok((top_up, None));
+            }
+            let new_events = events
+                .iter()
+                .map(|event| NewEvent::new(event.event_type(), event.schema_version(), event.to_payload()))
+                .collect();
+            let request = AppendRequest::single(top_up_stream(top_up_id), ExpectedVersion::from_version(top_up.version()), new_events)
+                .with_metadata(context.metadata());
+            match self.store.append(request).await {
+                Ok(outcome) => {
+                    for event in &events {
+                        top_up.apply(event);
+                    }
+                    return Ok((top_up, Some(outcome.last_position)));
+                }
+                Err(error) if error.is_conflict() && attempts < CONFLICT_RETRIES_MAX => attempts += 1,
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+}
