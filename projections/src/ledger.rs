@@ -26,6 +26,10 @@ impl Projector for LedgerProjector {
         &["ledger_account_balances"]
     }
 
+    fn stream_types(&self) -> &'static [&'static str] {
+        &[domain::wallet::STREAM_TYPE]
+    }
+
     fn apply<'a>(
         &'a self,
         connection: &'a mut MySqlConnection,

@@ -37,6 +37,9 @@ pub trait Projector: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     fn version(&self) -> u32;
     fn tables(&self) -> &'static [&'static str];
+    /// The stream types whose events it projects; a batch with none of them only moves the
+    /// checkpoint.
+    fn stream_types(&self) -> &'static [&'static str];
     /// Applies contiguous events inside the caller's transaction. Must not commit.
     fn apply<'a>(
         &'a self,
@@ -107,17 +110,21 @@ pub(crate) async fn apply_batch(
     events: &[RecordedEvent],
     lock_wait_seconds: u32,
 ) -> Result<u64, ProjectionError> {
+    let Some(last) = events.last().map(|e| e.position) else { return checkpoint_position(pool, projector).await };
+    let relevant = events.iter().any(|e| projector.stream_types().contains(&e.stream.stream_type.as_str()));
+    if !relevant {
+        // Nothing to write but the checkpoint: one statement, no lock, no transaction. Events
+        // without effects cannot be applied twice, and GREATEST never moves it back.
+        sqlx::query("UPDATE projector_checkpoints SET position = GREATEST(position, ?), updated_at = UTC_TIMESTAMP(6) WHERE projector = ?")
+            .bind(last)
+            .bind(projector.name())
+            .execute(pool)
+            .await?;
+        return Ok(last);
+    }
     let mut connection = pool.acquire().await?;
     with_projector_lock(&mut connection, projector, lock_wait_seconds, async |connection| {
         let mut tx = connection.begin().await?;
-        sqlx::query(
-            "INSERT INTO projector_checkpoints (projector, version, position, updated_at) VALUES (?, ?, 0, UTC_TIMESTAMP(6)) \
-             ON DUPLICATE KEY UPDATE projector = projector",
-        )
-        .bind(projector.name())
-        .bind(projector.version())
-        .execute(&mut *tx)
-        .await?;
         let position: u64 = sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE projector = ? FOR UPDATE")
             .bind(projector.name())
             .fetch_one(&mut *tx)
@@ -144,6 +151,23 @@ pub(crate) async fn apply_batch(
         Ok(last)
     })
     .await
+}
+
+async fn checkpoint_position(pool: &MySqlPool, projector: &dyn Projector) -> Result<u64, ProjectionError> {
+    Ok(checkpoint(pool, projector.name()).await?.map_or(0, |(_, position)| position))
+}
+
+/// Creates the projector's checkpoint row at position 0 if it has none.
+async fn ensure_checkpoint(pool: &MySqlPool, projector: &dyn Projector) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "INSERT INTO projector_checkpoints (projector, version, position, updated_at) VALUES (?, ?, 0, UTC_TIMESTAMP(6)) \
+         ON DUPLICATE KEY UPDATE projector = projector",
+    )
+    .bind(projector.name())
+    .bind(projector.version())
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Keeps one projector current. Cheap to clone; every clone shares the applied position.
@@ -186,7 +210,8 @@ impl ProjectorRunner {
     /// Reads the store from the checkpoint to the end and applies it, batch by batch.
     pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
         let pool = self.store.pool();
-        let mut position = checkpoint(pool, self.projector.name()).await?.map_or(0, |(_, p)| p);
+        ensure_checkpoint(pool, self.projector.as_ref()).await?;
+        let mut position = checkpoint_position(pool, self.projector.as_ref()).await?;
         self.advance(position);
         loop {
             let events = self.store.read_all(position, self.config.batch_size).await?;

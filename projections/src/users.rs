@@ -58,6 +58,10 @@ impl Projector for UsersProjector {
         &["users", "revoked_tokens"]
     }
 
+    fn stream_types(&self) -> &'static [&'static str] {
+        &[STREAM_TYPE]
+    }
+
     fn apply<'a>(
         &'a self,
         connection: &'a mut MySqlConnection,

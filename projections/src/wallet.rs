@@ -119,6 +119,10 @@ impl Projector for WalletProjector {
         &["wallet_balances", "wallet_transactions"]
     }
 
+    fn stream_types(&self) -> &'static [&'static str] {
+        &[STREAM_TYPE]
+    }
+
     fn apply<'a>(
         &'a self,
         connection: &'a mut MySqlConnection,

@@ -23,6 +23,10 @@ impl Projector for WithdrawalsProjector {
         &["withdrawals"]
     }
 
+    fn stream_types(&self) -> &'static [&'static str] {
+        &[domain::wallet::STREAM_TYPE]
+    }
+
     fn apply<'a>(
         &'a self,
         connection: &'a mut MySqlConnection,

@@ -88,21 +88,22 @@ pub async fn webhook(
         "payment.failed" => (TopUpCommand::Fail { provider_event_id: notification.event_id.clone() }, "failed"),
         _ => return Err(ApiError::field("type", "invalid")),
     };
-    // Decide first, so a mismatched or late notification is refused before any money moves.
-    top_up.handle(command.clone()).map_err(top_up_error)?;
-    let mut position = None;
-    if let TopUpCommand::Capture { amount, .. } = &command {
-        // The wallet is credited once per top-up, whatever the provider repeats.
-        let credit = WalletCommand::CreditTopUp { top_up_id, provider: provider.clone(), amount: *amount };
-        position = state.wallets.execute(user_id, credit, context("credit")).await?.position;
-    }
-    let (_, settled_at) = state.top_ups.execute(top_up_id, command, context("settle")).await.map_err(|error| match error {
+    // Settle the top-up before any money moves: of a capture and a failure racing, only the one
+    // the top-up records may credit. A repeat (even after a crash between the two steps) finds
+    // the top-up settled by this same event and goes on to the credit, which happens once.
+    let (_, settled_at) = state.top_ups.execute(top_up_id, command.clone(), context("settle")).await.map_err(|error| match error {
         commands::CommandError::TopUpRejected(rejection) => top_up_error(rejection),
         other => other.into(),
     })?;
+    let mut position = settled_at;
+    if let TopUpCommand::Capture { amount, .. } = &command {
+        // The wallet is credited once per top-up, whatever the provider repeats.
+        let credit = WalletCommand::CreditTopUp { top_up_id, provider: provider.clone(), amount: *amount };
+        position = state.wallets.execute(user_id, credit, context("credit")).await?.position.or(position);
+    }
     Ok(Reply::ok(NotificationReceipt { top_up_id, status: status.into() })
         .message("webhook_processed")
-        .position(settled_at.or(position)))
+        .position(position))
 }
 
 fn top_up_error(error: TopUpError) -> ApiError {

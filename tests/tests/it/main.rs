@@ -1,6 +1,7 @@
 //! One integration-test binary (one link step) with a module per boundary.
 
 mod api;
+mod http;
 mod replay;
 mod store;
 mod users;
