@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use chrono::{DateTime, Utc};
 use domain::user::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -19,7 +19,7 @@ pub const TOKEN_LIFETIME_HOURS: i64 = 24;
 const REVOCATION_CACHE_TTL_MS: u64 = 2_000;
 const REVOCATION_CACHE_CAPACITY: u64 = 100_000;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: Uuid,
     pub roles: Vec<Role>,
@@ -121,7 +121,11 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state = request.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("no state"))?.clone();
             let token = bearer(&request)?.ok_or(ApiError::Unauthorized)?;
-            let claims = state.tokens.verify(token)?;
+            let verified = request.extensions().get::<Claims>().cloned();
+            let claims = match verified {
+                Some(claims) => claims,
+                None => state.tokens.verify(token)?,
+            };
             if state.tokens.is_revoked(&state, claims.jti).await? {
                 return Err(ApiError::InvalidToken);
             }

@@ -8,7 +8,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{ACCEPT_LANGUAGE, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -54,7 +54,12 @@ fn rate_limit(request: &ServiceRequest) -> Result<(), ApiError> {
     if path.ends_with("/auth/login") || path.ends_with("/auth/register") {
         state.rate_limiter.check(&format!("auth:{address}"), state.settings.auth_rate_limit_per_minute)?;
     }
-    let user = bearer(request.request()).ok().flatten().and_then(|token| state.tokens.verify(token).ok()).map(|c| c.sub);
+    let claims = bearer(request.request()).ok().flatten().and_then(|token| state.tokens.verify(token).ok());
+    let user = claims.as_ref().map(|c| c.sub);
+    if let Some(claims) = claims {
+        // The extractor takes them from here instead of checking the signature again.
+        request.extensions_mut().insert(claims);
+    }
     let key = match user {
         Some(user) => format!("user:{user}"),
         None => format!("ip:{address}"),

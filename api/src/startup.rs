@@ -30,6 +30,7 @@ const DATABASE_CONNECTIONS_MAX: u32 = 32;
 const DATABASE_ACQUIRE_TIMEOUT_MS: u64 = 5_000;
 const NATS_CONNECT_TIMEOUT_MS: u64 = 2_000;
 const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+const WALLET_CACHE_CAPACITY: u64 = 100_000;
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound)
@@ -44,6 +45,8 @@ pub struct AppState {
     pub users: Users,
     pub tokens: Tokens,
     pub rate_limiter: RateLimiter,
+    /// `GET /wallet` answers, with the wallet projector's position they were read at.
+    pub wallet_cache: moka::future::Cache<uuid::Uuid, (crate::routes::wallet::WalletView, u64)>,
     /// The OpenAPI document, built once from the route table.
     pub openapi: String,
     pub projectors: Vec<ProjectorRunner>,
@@ -114,6 +117,7 @@ impl Application {
             wallets,
             tokens: Tokens::new(settings.jwt_secret.expose()),
             rate_limiter: RateLimiter::default(),
+            wallet_cache: moka::future::Cache::new(WALLET_CACHE_CAPACITY),
             openapi,
             projectors,
             nats,

@@ -56,6 +56,8 @@ pub struct RunnerConfig {
     pub poll_ms: u64,
     /// With NATS, how long without a message before reading the store anyway.
     pub live_fallback_ms: u64,
+    /// With NATS, how long to gather more messages after the first one of a batch.
+    pub live_linger_ms: u64,
     pub lock_wait_seconds: u32,
     /// The JetStream stream and subject prefix the relay publishes to.
     pub stream_name: String,
@@ -64,7 +66,7 @@ pub struct RunnerConfig {
 
 impl Default for RunnerConfig {
     fn default() -> Self {
-        Self { batch_size: 2000, poll_ms: 100, live_fallback_ms: 1000, lock_wait_seconds: 30, stream_name: "EVENTS".into(), subject_prefix: "events".into() }
+        Self { batch_size: 2000, poll_ms: 100, live_fallback_ms: 1000, live_linger_ms: 5, lock_wait_seconds: 30, stream_name: "EVENTS".into(), subject_prefix: "events".into() }
     }
 }
 
@@ -277,7 +279,7 @@ impl ProjectorRunner {
             match live.as_mut() {
                 Some(messages) => {
                     tokio::select! {
-                        chunk = next_chunk(messages, self.config.batch_size) => match chunk {
+                        chunk = next_chunk(messages, self.config.batch_size, Duration::from_millis(self.config.live_linger_ms)) => match chunk {
                             Some(chunk) => behind = !self.apply_live(chunk).await,
                             None => {
                                 live = None;
@@ -356,15 +358,21 @@ impl ProjectorRunner {
 
 /// The messages NATS has ready (at least one, waiting for it), decoded; `None` when the
 /// subscription ended.
-async fn next_chunk(messages: &mut jetstream::consumer::push::Ordered, limit: usize) -> Option<Vec<StoredEvent>> {
+async fn next_chunk(
+    messages: &mut jetstream::consumer::push::Ordered,
+    limit: usize,
+    linger: Duration,
+) -> Option<Vec<StoredEvent>> {
     let first = messages.next().await?.ok()?;
     let mut chunk = Vec::new();
     push_decoded(&mut chunk, &first);
+    // Under load, waiting a moment for more turns many small transactions into one.
+    let until = tokio::time::Instant::now() + linger;
     while chunk.len() < limit {
-        match futures::FutureExt::now_or_never(messages.next()) {
-            Some(Some(Ok(message))) => push_decoded(&mut chunk, &message),
-            Some(Some(Err(_))) | Some(None) => return Some(chunk),
-            None => break,
+        match tokio::time::timeout_at(until, messages.next()).await {
+            Ok(Some(Ok(message))) => push_decoded(&mut chunk, &message),
+            Ok(Some(Err(_))) | Ok(None) => return Some(chunk),
+            Err(_) => break,
         }
     }
     Some(chunk)

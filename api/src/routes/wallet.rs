@@ -35,7 +35,23 @@ pub struct WalletView {
 
 pub async fn balance(request: HttpRequest, state: web::Data<AppState>, user: AuthUser) -> Result<Reply, ApiError> {
     wait_for_min_position(&request, &state).await?;
-    Ok(Reply::ok(read_wallet(&state, user.user_id).await?))
+    Ok(Reply::ok(cached_wallet(&state, user.user_id).await?))
+}
+
+/// Balance rows, cached with the wallet projector's position at the time of reading: an entry
+/// serves only while that projector has applied nothing newer, so the cache is never staler than
+/// the table it saves a query on.
+async fn cached_wallet(state: &AppState, user_id: Uuid) -> Result<WalletView, ApiError> {
+    let applied = state.projectors.iter().find(|r| r.name() == "wallets").map(|r| *r.applied().borrow());
+    let Some(applied) = applied else { return read_wallet(state, user_id).await };
+    if let Some((view, at)) = state.wallet_cache.get(&user_id).await {
+        if at == applied {
+            return Ok(view);
+        }
+    }
+    let view = read_wallet(state, user_id).await?;
+    state.wallet_cache.insert(user_id, (view.clone(), applied)).await;
+    Ok(view)
 }
 
 /// Reads a wallet's balance row. Zeros when the row is not there yet: every user has a wallet.
