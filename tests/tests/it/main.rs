@@ -1,6 +1,7 @@
 //! One integration-test binary (one link step) with a module per boundary.
 
 mod api;
+mod fuzz;
 mod http;
 mod replay;
 mod store;
