@@ -19,6 +19,7 @@ PAYMENT_SANDBOX_SECRET=$(secret)
 BOOTSTRAP_ADMIN_EMAIL=admin@ispeaker.local
 BOOTSTRAP_ADMIN_PASSWORD=Admin#2026pass
 SEED_DEMO_DATA=1
+SANDBOX_CHECKOUT=1
 ENV
   echo "[run] wrote .env (development secrets)"
 fi

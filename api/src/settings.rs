@@ -17,6 +17,8 @@ pub struct Settings {
     pub bootstrap_admin: Option<(String, Secret)>,
     /// Seed demo data at start-up (the README's run command sets it).
     pub seed_demo_data: bool,
+    /// Serve the sandbox provider's checkout page (development only).
+    pub sandbox_checkout: bool,
 }
 
 /// A value that never appears in logs or debug output.
@@ -71,6 +73,7 @@ impl Settings {
                 .filter(|n| *n > 0)
                 .ok_or(SettingsError::Malformed { name, reason: "must be a positive whole number".into() }),
         };
+        let flag = |name: &'static str| get(name).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
         let database_url = required("DATABASE_URL")?;
         if !database_url.starts_with("mysql://") && !database_url.starts_with("mariadb://") {
             return Err(SettingsError::Malformed { name: "DATABASE_URL", reason: "must be a mysql:// URL".into() });
@@ -94,7 +97,8 @@ impl Settings {
             rate_limit_per_minute: number("RATE_LIMIT_PER_MINUTE", 60)?,
             auth_rate_limit_per_minute: number("AUTH_RATE_LIMIT_PER_MINUTE", 10)?,
             bootstrap_admin,
-            seed_demo_data: get("SEED_DEMO_DATA").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            seed_demo_data: flag("SEED_DEMO_DATA"),
+            sandbox_checkout: flag("SANDBOX_CHECKOUT"),
         })
     }
 }

@@ -133,7 +133,7 @@ impl TopUp {
             }
             TopUpCommand::Capture { provider_event_id, amount } => {
                 let (top_up_id, _, _, requested) = self.requested.clone().ok_or(TopUpError::Unknown)?;
-                if let Some(already) = self.settled(&provider_event_id)? {
+                if let Some(already) = self.settled(&provider_event_id, TopUpStatus::Captured)? {
                     return Ok(already);
                 }
                 if amount != requested {
@@ -143,7 +143,7 @@ impl TopUp {
             }
             TopUpCommand::Fail { provider_event_id } => {
                 let (top_up_id, ..) = self.requested.clone().ok_or(TopUpError::Unknown)?;
-                if let Some(already) = self.settled(&provider_event_id)? {
+                if let Some(already) = self.settled(&provider_event_id, TopUpStatus::Failed)? {
                     return Ok(already);
                 }
                 Ok(vec![TopUpEvent::TopUpPaymentFailed { top_up_id, provider_event_id }])
@@ -151,11 +151,12 @@ impl TopUp {
         }
     }
 
-    /// A notification seen before changes nothing; a different one after settlement is refused.
-    fn settled(&self, provider_event_id: &str) -> Result<Option<Vec<TopUpEvent>>, TopUpError> {
+    /// The same notification again changes nothing; any other one after settlement (including
+    /// the same event id claiming another outcome) is refused.
+    fn settled(&self, provider_event_id: &str, outcome: TopUpStatus) -> Result<Option<Vec<TopUpEvent>>, TopUpError> {
         match &self.settled_by {
             None => Ok(None),
-            Some(by) if by == provider_event_id => Ok(Some(Vec::new())),
+            Some(by) if by == provider_event_id && self.status == Some(outcome) => Ok(Some(Vec::new())),
             Some(_) => Err(TopUpError::AlreadySettled),
         }
     }

@@ -56,6 +56,7 @@ fn the_same_notification_twice_changes_nothing_and_another_after_settlement_is_r
     assert_eq!(top_up.handle(capture("evt-1", "100.00")), Ok(vec![]));
     assert_eq!(top_up.handle(capture("evt-2", "100.00")), Err(TopUpError::AlreadySettled));
     assert_eq!(top_up.handle(TopUpCommand::Fail { provider_event_id: "evt-3".into() }), Err(TopUpError::AlreadySettled));
+    assert_eq!(top_up.handle(TopUpCommand::Fail { provider_event_id: "evt-1".into() }), Err(TopUpError::AlreadySettled));
 }
 
 #[test]

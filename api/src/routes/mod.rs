@@ -44,6 +44,11 @@ pub fn table(routes: &mut Routes) {
         Op::new("payments", "A payment provider's signed notification (header Signature: hex HMAC-SHA256 of the body)")
             .path_params(&["provider"]).body::<payments::SandboxNotification>().data::<payments::NotificationReceipt>()
             .errors(&[400, 401, 404, 409, 422]));
+    routes.add(M::GET, "/payments/sandbox/checkout/{top_up_id}", payments::checkout_page,
+        Op::new("payments", "The sandbox provider's checkout page (when SANDBOX_CHECKOUT=1)").path_params(&["top_up_id"]).errors(&[404]));
+    routes.add(M::POST, "/payments/sandbox/checkout/{top_up_id}/{outcome}", payments::checkout_outcome,
+        Op::new("payments", "Pay or fail a top-up as the sandbox provider (outcome: pay or fail; when SANDBOX_CHECKOUT=1)")
+            .path_params(&["top_up_id", "outcome"]).data::<payments::NotificationReceipt>().errors(&[404, 409]));
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {

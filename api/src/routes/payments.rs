@@ -3,7 +3,7 @@
 //! `Signature` header. A forged or unsigned notification changes nothing; a repeated one credits
 //! once; a failed payment credits nothing.
 
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use commands::CommandContext;
 use domain::top_up::{TopUpCommand, TopUpError};
 use domain::wallet::WalletCommand;
@@ -65,8 +65,13 @@ pub async fn webhook(
         return Err(ApiError::NotFound);
     }
     let signature = request.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    verify(state.settings.payment_sandbox_secret.expose(), &body, signature)?;
-    let notification: SandboxNotification = json_body(&body)?;
+    process(&state, &body, signature).await
+}
+
+/// Verifies and applies one notification, whoever delivered it.
+async fn process(state: &AppState, body: &[u8], signature: Option<&str>) -> Result<Reply, ApiError> {
+    verify(state.settings.payment_sandbox_secret.expose(), body, signature)?;
+    let notification: SandboxNotification = json_body(body)?;
     if notification.event_id.is_empty() || notification.event_id.len() > PROVIDER_EVENT_ID_LEN_MAX {
         return Err(ApiError::field("event_id", "invalid"));
     }
@@ -113,4 +118,45 @@ fn top_up_error(error: TopUpError) -> ApiError {
         TopUpError::InvalidAmount => ApiError::field("amount", "invalid_amount"),
         TopUpError::AlreadySettled | TopUpError::AlreadyRequested => ApiError::Conflict("top_up_already_settled"),
     }
+}
+
+/// The sandbox provider's checkout page, where a developer pays or fails a top-up by hand. Only
+/// served when `SANDBOX_CHECKOUT=1`; a real provider hosts its own.
+pub async fn checkout_page(state: web::Data<AppState>, top_up_id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let top_up_id = checkout_top_up(&state, &top_up_id)?;
+    let top_up = state.top_ups.load(top_up_id).await?;
+    let (Some(amount), Some(status)) = (top_up.amount(), top_up.status()) else { return Err(ApiError::NotFound) };
+    let page = format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Sandbox checkout</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto">
+<h1>Sandbox checkout</h1><p>Top-up <code>{top_up_id}</code>: <strong>{amount} SAR</strong>, {status}.</p>
+<form method="post" action="{top_up_id}/pay"><button>Pay</button></form>
+<form method="post" action="{top_up_id}/fail"><button>Fail the payment</button></form></body></html>"#,
+        status = status.as_str()
+    );
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page))
+}
+
+/// Plays the sandbox provider: signs its notification and delivers it through the webhook path.
+pub async fn checkout_outcome(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<Reply, ApiError> {
+    let (top_up_id, outcome) = path.into_inner();
+    let top_up_id = checkout_top_up(&state, &top_up_id)?;
+    let top_up = state.top_ups.load(top_up_id).await?;
+    let amount = top_up.amount().ok_or(ApiError::NotFound)?;
+    let kind = match outcome.as_str() {
+        "pay" => "payment.captured",
+        "fail" => "payment.failed",
+        _ => return Err(ApiError::NotFound),
+    };
+    let body = serde_json::json!({ "event_id": format!("checkout-{top_up_id}-{outcome}"), "type": kind, "top_up_id": top_up_id, "amount": amount.to_string() })
+        .to_string();
+    let signature = sign(state.settings.payment_sandbox_secret.expose(), body.as_bytes());
+    process(&state, body.as_bytes(), Some(&signature)).await
+}
+
+fn checkout_top_up(state: &AppState, top_up_id: &str) -> Result<Uuid, ApiError> {
+    if !state.settings.sandbox_checkout {
+        return Err(ApiError::NotFound);
+    }
+    Uuid::parse_str(top_up_id).map_err(|_| ApiError::NotFound)
 }

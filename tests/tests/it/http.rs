@@ -895,3 +895,29 @@ async fn odd_input_is_refused_in_the_envelope_never_with_a_500() {
     let response = app.post_raw("/auth/login", None, &[], &huge).await;
     assert!((400..500).contains(&response.status), "{} {}", response.status, response.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_checkout_pays_a_top_up_once_and_is_off_unless_enabled() {
+    let mut settings = NO_RATE_LIMITS.to_vec();
+    settings.push(("SANDBOX_CHECKOUT", "1"));
+    let app = TestApp::spawn(&settings).await;
+    let student = app.register("student").await;
+    let top_up = app.top_up(&student.token, "25.00").await;
+
+    let page = app.get_with(&format!("/payments/sandbox/checkout/{top_up}"), None, &[]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("25.00 SAR") && page.text.contains("pending"), "{}", page.text);
+    let paid = app.post_raw(&format!("/payments/sandbox/checkout/{top_up}/pay"), None, &[], b"").await;
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    let again = app.post_raw(&format!("/payments/sandbox/checkout/{top_up}/pay"), None, &[], b"").await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(app.wallet(&student.token, paid.position()).await["balance"], "25.00");
+    let failed_after = app.post_raw(&format!("/payments/sandbox/checkout/{top_up}/fail"), None, &[], b"").await;
+    assert_eq!(failed_after.status, 409, "{}", failed_after.text);
+
+    let plain = TestApp::spawn(&NO_RATE_LIMITS).await;
+    let other = plain.register("student").await;
+    let hidden = plain.top_up(&other.token, "5.00").await;
+    assert_eq!(plain.get_with(&format!("/payments/sandbox/checkout/{hidden}"), None, &[]).await.status, 404);
+    assert_eq!(plain.post_raw(&format!("/payments/sandbox/checkout/{hidden}/pay"), None, &[], b"").await.status, 404);
+}
