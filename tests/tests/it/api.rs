@@ -202,3 +202,14 @@ fn a_missing_or_malformed_setting_is_named() {
     assert!(error(&[("RATE_LIMIT_PER_MINUTE", "-3")]).contains("RATE_LIMIT_PER_MINUTE"));
     assert!(error(&[("BOOTSTRAP_ADMIN_EMAIL", "a@b.c")]).contains("BOOTSTRAP_ADMIN_PASSWORD"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_503_with_retry_after_when_the_database_is_gone() {
+    let app = TestApp::spawn(&NO_RATE_LIMITS).await;
+    assert_eq!(app.get("/health").await.0, 200);
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE `{}`", app.db.name))).execute(&app.db.pool).await.unwrap();
+    let response = app.get_with("/health", None, &[]).await;
+    assert_eq!(response.status, 503, "{}", response.text);
+    assert_eq!(response.body["error"]["code"], "database_unavailable");
+    assert!(response.header("retry-after").is_some());
+}
