@@ -26,10 +26,20 @@ pub async fn rebuild(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<RebuildReport, ProjectionError> {
     let mut connection = store.pool().acquire().await?.detach();
+    let mut deferred_indexes = Vec::new();
     for table in projector.tables() {
         let shadow = Tables::SHADOW.name(table);
         execute(&mut connection, format!("DROP TABLE IF EXISTS `{shadow}`")).await?;
         execute(&mut connection, format!("CREATE TABLE `{shadow}` LIKE `{table}`")).await?;
+        // Filling without secondary indexes and building them once, by sorting, at the end is
+        // far cheaper than maintaining them row by row.
+        let indexes = secondary_indexes(&mut connection, &shadow).await?;
+        if !indexes.is_empty() {
+            let drops: Vec<String> = indexes.iter().map(|i| format!("DROP INDEX `{}`", i.name)).collect();
+            execute(&mut connection, format!("ALTER TABLE `{shadow}` {}", drops.join(", "))).await?;
+            let adds: Vec<String> = indexes.iter().map(SecondaryIndex::add_clause).collect();
+            deferred_indexes.push(format!("ALTER TABLE `{shadow}` {}", adds.join(", ")));
+        }
     }
 
     let mut writer = store.pool().acquire().await?.detach();
@@ -39,6 +49,9 @@ pub async fn rebuild(
     // The long part runs without the lock: the live projector keeps serving meanwhile.
     let mut report = RebuildReport { events: 0, position: 0 };
     fill_shadow(store, projector, &mut writer, &mut report, progress).await?;
+    for add_indexes in deferred_indexes {
+        execute(&mut connection, add_indexes).await?;
+    }
 
     with_projector_lock(&mut connection, projector, SWAP_LOCK_WAIT_SECONDS, async |connection| {
         // Whatever was appended during the long part, under the lock so nothing moves now.
@@ -92,6 +105,32 @@ async fn fill_shadow(
         report.position = last;
         progress(last, head.max(last));
     }
+}
+
+struct SecondaryIndex {
+    name: String,
+    unique: bool,
+    columns: String,
+}
+
+impl SecondaryIndex {
+    fn add_clause(&self) -> String {
+        let kind = if self.unique { "UNIQUE INDEX" } else { "INDEX" };
+        format!("ADD {kind} `{}` ({})", self.name, self.columns)
+    }
+}
+
+async fn secondary_indexes(connection: &mut MySqlConnection, table: &str) -> Result<Vec<SecondaryIndex>, ProjectionError> {
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT INDEX_NAME, MAX(NON_UNIQUE), \
+                GROUP_CONCAT(CONCAT('`', COLUMN_NAME, '`', IF(SUB_PART IS NULL, '', CONCAT('(', SUB_PART, ')'))) ORDER BY SEQ_IN_INDEX) \
+         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY' \
+         GROUP BY INDEX_NAME ORDER BY INDEX_NAME",
+    )
+    .bind(table)
+    .fetch_all(&mut *connection)
+    .await?;
+    Ok(rows.into_iter().map(|(name, non_unique, columns)| SecondaryIndex { name, unique: non_unique == 0, columns }).collect())
 }
 
 async fn execute(connection: &mut MySqlConnection, sql: String) -> Result<(), ProjectionError> {
