@@ -7,6 +7,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use commands::CommandContext;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -27,12 +28,12 @@ pub struct Claimed {
 
 impl Claimed {
     /// The key scoped for the event store, so the command is deduplicated there too.
-    pub fn command_key(&self, operation: &str) -> String {
+    fn command_key(&self, operation: &str) -> String {
         format!("http:{}:{operation}:{}", self.user_id, self.key)
     }
 }
 
-pub enum Idempotency {
+enum Idempotency {
     /// First time: run the command, then `finish`.
     Claimed(Claimed),
     /// Seen before with the same body: answer this.
@@ -49,7 +50,7 @@ pub fn key(request: &HttpRequest) -> Result<String, ApiError> {
     Ok(key.to_owned())
 }
 
-pub async fn begin(state: &AppState, request: &HttpRequest, user_id: Uuid, body: &[u8]) -> Result<Idempotency, ApiError> {
+async fn begin(state: &AppState, request: &HttpRequest, user_id: Uuid, body: &[u8]) -> Result<Idempotency, ApiError> {
     let key = key(request)?;
     let fingerprint: [u8; 32] = Sha256::new().chain_update(request.path().as_bytes()).chain_update(body).finalize().into();
     let inserted = sqlx::query(
@@ -84,8 +85,36 @@ pub async fn begin(state: &AppState, request: &HttpRequest, user_id: Uuid, body:
     }
 }
 
+/// Runs a money-moving command under the request's `Idempotency-Key`: replays a stored answer,
+/// or runs `work` with a command context carrying the key (so the event store deduplicates too)
+/// and stores its answer.
+pub async fn run<Work, Answer>(
+    state: &AppState,
+    request: &HttpRequest,
+    user_id: Uuid,
+    body: &[u8],
+    operation: &str,
+    work: Work,
+) -> Result<HttpResponse, ApiError>
+where
+    Work: FnOnce(CommandContext) -> Answer,
+    Answer: Future<Output = Result<Reply, ApiError>>,
+{
+    let claimed = match begin(state, request, user_id, body).await? {
+        Idempotency::Replay(response) => return Ok(response),
+        Idempotency::Claimed(claimed) => claimed,
+    };
+    let context = CommandContext {
+        actor: Some(user_id.to_string()),
+        idempotency_key: Some(claimed.command_key(operation)),
+        ..Default::default()
+    };
+    let answer = work(context).await;
+    finish(state, claimed, answer).await
+}
+
 /// Records the answer for later replays, and returns it.
-pub async fn finish(state: &AppState, claimed: Claimed, result: Result<Reply, ApiError>) -> Result<HttpResponse, ApiError> {
+async fn finish(state: &AppState, claimed: Claimed, result: Result<Reply, ApiError>) -> Result<HttpResponse, ApiError> {
     match result {
         Ok(reply) => {
             let body = reply.body();

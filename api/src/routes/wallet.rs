@@ -2,7 +2,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use commands::CommandContext;
 use domain::ledger::ProviderName;
 use domain::money::{CURRENCY, Money};
 use domain::top_up::TopUpCommand;
@@ -18,7 +17,7 @@ use crate::auth::AuthUser;
 use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
 use crate::extract::{PageQuery, json_body, wait_for_min_position};
-use crate::idempotency::{self, Idempotency};
+use crate::idempotency;
 use crate::startup::AppState;
 
 /// Payment providers the API accepts top-ups through.
@@ -183,12 +182,7 @@ pub async fn create_top_up(
     user: AuthUser,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let claimed = match idempotency::begin(&state, &request, user.user_id, &body).await? {
-        Idempotency::Replay(response) => return Ok(response),
-        Idempotency::Claimed(claimed) => claimed,
-    };
-    let context = CommandContext { actor: Some(user.user_id.to_string()), idempotency_key: Some(claimed.command_key("top-up")), ..Default::default() };
-    let result = async {
+    idempotency::run(&state, &request, user.user_id, &body, "top-up", async |context| {
         let input: TopUpRequest = json_body(&body)?;
         let amount = parse_amount(&input.amount);
         let provider = PROVIDERS
@@ -210,9 +204,8 @@ pub async fn create_top_up(
             checkout_url: format!("/api/v1/payments/{provider}/checkout/{top_up_id}"),
         };
         Ok(Reply::created("top_up_created", view).position(position))
-    }
-    .await;
-    idempotency::finish(&state, claimed, result).await
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -235,21 +228,15 @@ pub async fn request_withdrawal(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Speaker)?;
-    let claimed = match idempotency::begin(&state, &request, user.user_id, &body).await? {
-        Idempotency::Replay(response) => return Ok(response),
-        Idempotency::Claimed(claimed) => claimed,
-    };
-    let context = CommandContext { actor: Some(user.user_id.to_string()), idempotency_key: Some(claimed.command_key("withdrawal")), ..Default::default() };
-    let result = async {
+    idempotency::run(&state, &request, user.user_id, &body, "withdrawal", async |context| {
         let input: WithdrawalRequest = json_body(&body)?;
         let amount = parse_amount(&input.amount)?;
         let withdrawal_id = Uuid::now_v7();
         let outcome = state.wallets.execute(user.user_id, WalletCommand::RequestWithdrawal { withdrawal_id, amount }, context).await?;
         let view = WithdrawalView { withdrawal_id, status: "pending".into(), amount: amount.to_string() };
         Ok(Reply::created("withdrawal_requested", view).position(outcome.position))
-    }
-    .await;
-    idempotency::finish(&state, claimed, result).await
+    })
+    .await
 }
 
 /// Several fields' reasons in one 422.

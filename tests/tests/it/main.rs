@@ -5,5 +5,6 @@ mod fuzz;
 mod http;
 mod replay;
 mod store;
+mod support;
 mod users;
 mod wallet;

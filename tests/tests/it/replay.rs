@@ -3,15 +3,14 @@
 
 use chrono::{Duration, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use clap::Parser;
-use commands::{CommandContext, WalletCommands, wallet_stream};
+use commands::{CommandContext, wallet_stream};
 use domain::ledger::ProviderName;
 use domain::money::Money;
 use domain::wallet::{PurchaseCategory, WalletCommand};
-use event_store::{EventStore, RecordedEvent};
-use projections::{ProjectorRunner, RunnerConfig};
+use event_store::RecordedEvent;
 use replay_tools::{Cli, ExitStatus};
 use rust_decimal::Decimal;
-use tests::TestDatabase;
+use crate::support::Harness;
 use uuid::Uuid;
 
 fn money(text: &str) -> Money {
@@ -22,21 +21,8 @@ fn sandbox() -> ProviderName {
     ProviderName::parse("sandbox").unwrap()
 }
 
-struct Harness {
-    db: TestDatabase,
-    store: EventStore,
-    wallets: WalletCommands,
-}
-
 impl Harness {
-    async fn new() -> Self {
-        let db = TestDatabase::new().await;
-        let store = EventStore::start(db.pool.clone(), commands::upcasters()).await.unwrap();
-        let wallets = WalletCommands::new(store.clone());
-        Self { db, store, wallets }
-    }
-
-    async fn run(&self, user: Uuid, command: WalletCommand) -> u64 {
+    async fn run_ok(&self, user: Uuid, command: WalletCommand) -> u64 {
         self.wallets.execute(user, command, CommandContext::default()).await.unwrap().position.unwrap()
     }
 
@@ -44,12 +30,12 @@ impl Harness {
     /// 10.00 withdrawn. Returns the user and the top-up's position.
     async fn busy_wallet(&self) -> (Uuid, u64) {
         let user = Uuid::now_v7();
-        self.run(user, WalletCommand::Open { user_id: user }).await;
+        self.run_ok(user, WalletCommand::Open { user_id: user }).await;
         let top_up = self
-            .run(user, WalletCommand::CreditTopUp { top_up_id: Uuid::now_v7(), provider: sandbox(), amount: money("100.00") })
+            .run_ok(user, WalletCommand::CreditTopUp { top_up_id: Uuid::now_v7(), provider: sandbox(), amount: money("100.00") })
             .await;
         let (_, vat) = domain::money::vat_split(money("30.00"));
-        self.run(
+        self.run_ok(
             user,
             WalletCommand::DebitForPurchase {
                 order_id: Uuid::now_v7(),
@@ -61,7 +47,7 @@ impl Harness {
         )
         .await;
         let released = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        self.run(
+        self.run_ok(
             user,
             WalletCommand::AddPendingEarnings {
                 order_id: Uuid::now_v7(),
@@ -71,17 +57,11 @@ impl Harness {
             },
         )
         .await;
-        self.run(user, WalletCommand::SettlePending { as_of: released }).await;
+        self.run_ok(user, WalletCommand::SettlePending { as_of: released }).await;
         let withdrawal = Uuid::now_v7();
-        self.run(user, WalletCommand::RequestWithdrawal { withdrawal_id: withdrawal, amount: money("10.00") }).await;
-        self.run(user, WalletCommand::CompleteWithdrawal { withdrawal_id: withdrawal, provider: sandbox() }).await;
+        self.run_ok(user, WalletCommand::RequestWithdrawal { withdrawal_id: withdrawal, amount: money("10.00") }).await;
+        self.run_ok(user, WalletCommand::CompleteWithdrawal { withdrawal_id: withdrawal, provider: sandbox() }).await;
         (user, top_up)
-    }
-
-    async fn catch_up(&self) {
-        for projector in projections::all() {
-            ProjectorRunner::new(self.store.clone(), projector, RunnerConfig::default()).catch_up().await.unwrap();
-        }
     }
 
     /// Runs the CLI in-process: its exit status and report.
@@ -189,7 +169,7 @@ async fn a_lagging_projector_is_reported_as_lag_and_an_unknown_wallet_as_not_fou
     let h = Harness::new().await;
     let (user, _) = h.busy_wallet().await;
     h.catch_up().await;
-    h.run(user, WalletCommand::CreditTopUp { top_up_id: Uuid::now_v7(), provider: sandbox(), amount: money("5.00") }).await;
+    h.run_ok(user, WalletCommand::CreditTopUp { top_up_id: Uuid::now_v7(), provider: sandbox(), amount: money("5.00") }).await;
 
     let (status, report) = h.cli(&["audit", "wallet", "--all"]).await;
     assert_eq!(status, ExitStatus::Success, "{report}");

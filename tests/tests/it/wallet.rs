@@ -13,7 +13,7 @@ use projections::{ProjectorRunner, RunnerConfig};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use sqlx::Row;
-use tests::TestDatabase;
+use crate::support::Harness;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -40,20 +40,7 @@ fn purchase(gross: &str) -> WalletCommand {
     }
 }
 
-struct Harness {
-    db: TestDatabase,
-    store: EventStore,
-    wallets: WalletCommands,
-}
-
 impl Harness {
-    async fn new() -> Self {
-        let db = TestDatabase::new().await;
-        let store = EventStore::start(db.pool.clone(), commands::upcasters()).await.unwrap();
-        let wallets = WalletCommands::new(store.clone());
-        Self { db, store, wallets }
-    }
-
     async fn open_wallet(&self) -> Uuid {
         let user = Uuid::now_v7();
         self.run(user, WalletCommand::Open { user_id: user }).await.unwrap();
@@ -62,12 +49,6 @@ impl Harness {
 
     async fn run(&self, user: Uuid, command: WalletCommand) -> Result<commands::CommandOutcome, CommandError> {
         self.wallets.execute(user, command, CommandContext::default()).await
-    }
-
-    async fn catch_up(&self) {
-        for projector in projections::all() {
-            ProjectorRunner::new(self.store.clone(), projector, RunnerConfig::default()).catch_up().await.unwrap();
-        }
     }
 
     async fn balance_row(&self, user: Uuid) -> (Decimal, Decimal, Decimal, Decimal) {
