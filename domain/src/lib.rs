@@ -4,6 +4,7 @@
 //! randomness. Times and ids come in through commands, so every decision is reproducible
 //! from its inputs, and replaying the same events always rebuilds the same state.
 
+pub mod codec;
 pub mod ledger;
 pub mod money;
 pub mod schema;

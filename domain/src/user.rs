@@ -377,20 +377,7 @@ pub enum ReservationEvent {
     UsernameReserved { username: Username, user_id: Uuid },
 }
 
-/// A stored payload could not be turned into a user or reservation event.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("cannot decode user event: {message}")]
-pub struct DecodeError {
-    pub message: String,
-}
-
-impl DecodeError {
-    pub fn new(message: impl Into<String>) -> DecodeError {
-        DecodeError {
-            message: message.into(),
-        }
-    }
-}
+pub use crate::codec::DecodeError;
 
 /// Every user and reservation event type with its current schema version.
 const CURRENT_SCHEMA_VERSIONS: &[(&str, u16)] = &[
@@ -408,39 +395,6 @@ pub fn current_schema_version(event_type: &str) -> Option<u16> {
         .map(|(_, version)| *version)
 }
 
-/// The inner object of serde's externally tagged form `{ "<EventType>": { fields } }`.
-fn untagged_payload(tagged: serde_json::Value, event_type: &str) -> serde_json::Value {
-    match tagged {
-        serde_json::Value::Object(mut tagged) => tagged.remove(event_type).unwrap_or_default(),
-        _ => serde_json::Value::Null,
-    }
-}
-
-/// Decodes a payload of `event_type` at `schema_version` into `T`, the externally tagged enum
-/// it belongs to. Only the current schema version is accepted.
-fn decode_tagged<T: serde::de::DeserializeOwned>(
-    event_type: &str,
-    schema_version: u16,
-    payload: serde_json::Value,
-) -> Result<T, DecodeError> {
-    let current = current_schema_version(event_type)
-        .ok_or_else(|| DecodeError::new(format!("unknown event type {event_type:?}")))?;
-    if schema_version != current {
-        return Err(DecodeError::new(format!(
-            "{event_type} has schema version {schema_version}, expected {current}; upcast it first"
-        )));
-    }
-    if !payload.is_object() {
-        return Err(DecodeError::new(format!(
-            "{event_type} payload is not a JSON object"
-        )));
-    }
-    let mut tagged = serde_json::Map::new();
-    tagged.insert(event_type.to_owned(), payload);
-    serde_json::from_value(serde_json::Value::Object(tagged))
-        .map_err(|error| DecodeError::new(format!("{event_type}: {error}")))
-}
-
 impl UserEvent {
     /// The variant name, stored as the event type.
     pub fn event_type(&self) -> &'static str {
@@ -456,11 +410,7 @@ impl UserEvent {
 
     /// The event's fields as a JSON object; times as RFC 3339.
     pub fn to_payload(&self) -> serde_json::Value {
-        // Serializing these plain types into a Value cannot fail.
-        untagged_payload(
-            serde_json::to_value(self).unwrap_or_default(),
-            self.event_type(),
-        )
+        crate::codec::to_payload(self, self.event_type())
     }
 
     /// Decodes a stored payload written with the current schema version of `event_type`.
@@ -470,7 +420,7 @@ impl UserEvent {
         schema_version: u16,
         payload: serde_json::Value,
     ) -> Result<UserEvent, DecodeError> {
-        decode_tagged(event_type, schema_version, payload)
+        crate::codec::from_payload(event_type, schema_version, current_schema_version(event_type), payload)
     }
 
     pub fn user_id(&self) -> Uuid {
@@ -519,10 +469,7 @@ impl ReservationEvent {
     }
 
     pub fn to_payload(&self) -> serde_json::Value {
-        untagged_payload(
-            serde_json::to_value(self).unwrap_or_default(),
-            self.event_type(),
-        )
+        crate::codec::to_payload(self, self.event_type())
     }
 
     pub fn from_payload(
@@ -530,7 +477,7 @@ impl ReservationEvent {
         schema_version: u16,
         payload: serde_json::Value,
     ) -> Result<ReservationEvent, DecodeError> {
-        decode_tagged(event_type, schema_version, payload)
+        crate::codec::from_payload(event_type, schema_version, current_schema_version(event_type), payload)
     }
 
     /// The user holding the email or username.

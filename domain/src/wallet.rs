@@ -194,20 +194,7 @@ pub enum WalletEvent {
     },
 }
 
-/// A stored payload could not be turned into a `WalletEvent`.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("cannot decode wallet event: {message}")]
-pub struct DecodeError {
-    pub message: String,
-}
-
-impl DecodeError {
-    pub fn new(message: impl Into<String>) -> DecodeError {
-        DecodeError {
-            message: message.into(),
-        }
-    }
-}
+pub use crate::codec::DecodeError;
 
 /// Every event type with its current schema version. Bump a version here only together
 /// with an upcaster in `crate::schema::UPCASTS`.
@@ -254,14 +241,7 @@ impl WalletEvent {
 
     /// The event's fields as a JSON object: money as `"0.00"` strings, times as RFC 3339.
     pub fn to_payload(&self) -> serde_json::Value {
-        // Serializing these plain types into a Value cannot fail; the externally tagged form
-        // is `{ "<EventType>": { fields } }` and the payload is the inner object.
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(mut tagged)) => {
-                tagged.remove(self.event_type()).unwrap_or_default()
-            }
-            _ => serde_json::Value::Null,
-        }
+        crate::codec::to_payload(self, self.event_type())
     }
 
     /// Decodes a stored payload written with the current schema version of `event_type`.
@@ -271,22 +251,7 @@ impl WalletEvent {
         schema_version: u16,
         payload: serde_json::Value,
     ) -> Result<WalletEvent, DecodeError> {
-        let current = current_schema_version(event_type)
-            .ok_or_else(|| DecodeError::new(format!("unknown event type {event_type:?}")))?;
-        if schema_version != current {
-            return Err(DecodeError::new(format!(
-                "{event_type} has schema version {schema_version}, expected {current}; upcast it first"
-            )));
-        }
-        if !payload.is_object() {
-            return Err(DecodeError::new(format!(
-                "{event_type} payload is not a JSON object"
-            )));
-        }
-        let mut tagged = serde_json::Map::new();
-        tagged.insert(event_type.to_owned(), payload);
-        serde_json::from_value(serde_json::Value::Object(tagged))
-            .map_err(|error| DecodeError::new(format!("{event_type}: {error}")))
+        crate::codec::from_payload(event_type, schema_version, current_schema_version(event_type), payload)
     }
 
     pub fn user_id(&self) -> Uuid {
