@@ -34,16 +34,28 @@ impl TopUps {
     }
 
     /// Decides and appends; returns the state after and the position of the last event, if any.
-    #[tracing::instrument(skip_all, fields(%top_up_id))]
     pub async fn execute(
         &self,
         top_up_id: Uuid,
         command: TopUpCommand,
         context: CommandContext,
     ) -> Result<(TopUp, Option<u64>), CommandError> {
+        let top_up = self.load(top_up_id).await?;
+        self.execute_on(top_up_id, top_up, command, context).await
+    }
+
+    /// Like `execute`, deciding first on a state the caller has just loaded; reloads only on a
+    /// conflict.
+    #[tracing::instrument(skip_all, fields(%top_up_id))]
+    pub async fn execute_on(
+        &self,
+        top_up_id: Uuid,
+        mut top_up: TopUp,
+        command: TopUpCommand,
+        context: CommandContext,
+    ) -> Result<(TopUp, Option<u64>), CommandError> {
         let mut attempts = 0;
         loop {
-            let mut top_up = self.load(top_up_id).await?;
             let events = top_up.handle(command.clone())?;
             if events.is_empty() {
                 return Ok((top_up, None));
@@ -61,7 +73,10 @@ impl TopUps {
                     }
                     return Ok((top_up, Some(outcome.last_position)));
                 }
-                Err(error) if error.is_conflict() && attempts < CONFLICT_RETRIES_MAX => attempts += 1,
+                Err(error) if error.is_conflict() && attempts < CONFLICT_RETRIES_MAX => {
+                    attempts += 1;
+                    top_up = self.load(top_up_id).await?;
+                }
                 Err(error) => return Err(error.into()),
             }
         }

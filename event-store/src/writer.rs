@@ -224,11 +224,15 @@ impl Writer {
     ) -> Result<Committed, sqlx::Error> {
         let mut versions: HashMap<StreamRef, u64> = HashMap::new();
         let mut unknown: Vec<&StreamRef> = Vec::new();
-        for stream in appends.iter().flat_map(|a| a.streams.iter().map(|s| &s.stream)) {
-            match self.known_versions.get(stream) {
-                Some(version) if checks == Checks::Optimistic => {
+        for append in appends.iter().flat_map(|a| a.streams.iter()) {
+            let stream = &append.stream;
+            match (self.known_versions.get(stream), checks) {
+                (Some(version), Checks::Optimistic) => {
                     versions.insert(stream.clone(), *version);
                 }
+                // A new stream needs no look-up on the fast path: if it exists after all, its
+                // version 1 is taken and the unique key sends the batch down the careful path.
+                (None, Checks::Optimistic) if append.expected == ExpectedVersion::NoStream => {}
                 _ => unknown.push(stream),
             }
         }

@@ -96,7 +96,8 @@ async fn process(state: &AppState, body: &[u8], signature: Option<&str>) -> Resu
     // Settle the top-up before any money moves: of a capture and a failure racing, only the one
     // the top-up records may credit. A repeat (even after a crash between the two steps) finds
     // the top-up settled by this same event and goes on to the credit, which happens once.
-    let (_, settled_at) = state.top_ups.execute(top_up_id, command.clone(), context("settle")).await.map_err(|error| match error {
+    let settled = state.top_ups.execute_on(top_up_id, top_up, command.clone(), context("settle")).await;
+    let (_, settled_at) = settled.map_err(|error| match error {
         commands::CommandError::TopUpRejected(rejection) => top_up_error(rejection),
         other => other.into(),
     })?;

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::ledger::ProviderName;
 use domain::money::{CURRENCY, Money};
-use domain::top_up::TopUpCommand;
+use domain::top_up::{TopUp, TopUpCommand};
 use domain::user::Role;
 use domain::wallet::WalletCommand;
 use rust_decimal::Decimal;
@@ -196,7 +196,8 @@ pub async fn create_top_up(
         };
         let top_up_id = Uuid::now_v7();
         let command = TopUpCommand::Request { top_up_id, user_id: user.user_id, provider: provider.clone(), amount };
-        let (_, position) = state.top_ups.execute(top_up_id, command, context).await?;
+        // A fresh id: nothing to load (NoStream still guards the append).
+        let (_, position) = state.top_ups.execute_on(top_up_id, TopUp::default(), command, context).await?;
         let view = TopUpView {
             top_up_id,
             status: "pending".into(),
