@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::de::value::{MapAccessDeserializer, MapDeserializer};
 
 /// A stored payload could not be turned into a domain event.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -28,11 +29,12 @@ pub fn to_payload<T: Serialize>(event: &T, event_type: &str) -> serde_json::Valu
 }
 
 /// Decodes a payload of `event_type`, which must be at `current` (its current schema version).
+/// Reads the payload in place: no copy of it is made.
 pub fn from_payload<T: DeserializeOwned>(
     event_type: &str,
     schema_version: u16,
     current: Option<u16>,
-    payload: serde_json::Value,
+    payload: &serde_json::Value,
 ) -> Result<T, DecodeError> {
     let current = current.ok_or_else(|| DecodeError::new(format!("unknown event type {event_type:?}")))?;
     if schema_version != current {
@@ -43,7 +45,7 @@ pub fn from_payload<T: DeserializeOwned>(
     if !payload.is_object() {
         return Err(DecodeError::new(format!("{event_type} payload is not a JSON object")));
     }
-    let mut tagged = serde_json::Map::new();
-    tagged.insert(event_type.to_owned(), payload);
-    serde_json::from_value(serde_json::Value::Object(tagged)).map_err(|error| DecodeError::new(format!("{event_type}: {error}")))
+    // The externally tagged form `{ "<EventType>": payload }`, without building it.
+    let tagged = MapDeserializer::<_, serde_json::Error>::new(std::iter::once((event_type, payload)));
+    T::deserialize(MapAccessDeserializer::new(tagged)).map_err(|error| DecodeError::new(format!("{event_type}: {error}")))
 }

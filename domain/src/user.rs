@@ -420,7 +420,7 @@ impl UserEvent {
         schema_version: u16,
         payload: serde_json::Value,
     ) -> Result<UserEvent, DecodeError> {
-        crate::codec::from_payload(event_type, schema_version, current_schema_version(event_type), payload)
+        crate::codec::from_payload(event_type, schema_version, current_schema_version(event_type), &payload)
     }
 
     pub fn user_id(&self) -> Uuid {
@@ -477,7 +477,7 @@ impl ReservationEvent {
         schema_version: u16,
         payload: serde_json::Value,
     ) -> Result<ReservationEvent, DecodeError> {
-        crate::codec::from_payload(event_type, schema_version, current_schema_version(event_type), payload)
+        crate::codec::from_payload(event_type, schema_version, current_schema_version(event_type), &payload)
     }
 
     /// The user holding the email or username.

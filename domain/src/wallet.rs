@@ -251,6 +251,15 @@ impl WalletEvent {
         schema_version: u16,
         payload: serde_json::Value,
     ) -> Result<WalletEvent, DecodeError> {
+        Self::from_payload_ref(event_type, schema_version, &payload)
+    }
+
+    /// `from_payload` without taking the payload: for readers that keep it.
+    pub fn from_payload_ref(
+        event_type: &str,
+        schema_version: u16,
+        payload: &serde_json::Value,
+    ) -> Result<WalletEvent, DecodeError> {
         crate::codec::from_payload(event_type, schema_version, current_schema_version(event_type), payload)
     }
 

@@ -41,7 +41,7 @@ pub(crate) fn wallet_event(event: &RecordedEvent) -> Result<Option<WalletEvent>,
     if event.stream.stream_type != STREAM_TYPE {
         return Ok(None);
     }
-    WalletEvent::from_payload(&event.event_type, event.schema_version, event.payload.clone())
+    WalletEvent::from_payload_ref(&event.event_type, event.schema_version, &event.payload)
         .map(Some)
         .map_err(|e| ProjectionError::Decode { position: event.position, reason: e.to_string() })
 }
