@@ -7,7 +7,7 @@ use event_store::RecordedEvent;
 use rust_decimal::Decimal;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
-use crate::runtime::{BoxFuture, Projector, Tables};
+use crate::runtime::{BoxFuture, Prepared, Projector, Tables};
 use crate::wallet::wallet_event;
 use crate::ProjectionError;
 
@@ -30,25 +30,31 @@ impl Projector for LedgerProjector {
         &[domain::wallet::STREAM_TYPE]
     }
 
-    fn apply<'a>(
-        &'a self,
-        connection: &'a mut MySqlConnection,
-        tables: Tables,
-        events: &'a [RecordedEvent],
-    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(async move {
-            let mut sums: BTreeMap<String, (Decimal, u64)> = BTreeMap::new();
-            for event in events {
-                let Some(wallet_event) = wallet_event(event)? else { continue };
-                let Some(postings) = wallet_event.postings() else { continue };
-                for posting in postings.postings() {
-                    let sum = sums.entry(posting.account.to_string()).or_insert((Decimal::ZERO, 0));
-                    sum.0 += posting.amount;
-                    sum.1 = event.position;
-                }
+    fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {
+        let mut sums: BTreeMap<String, (Decimal, u64)> = BTreeMap::new();
+        for event in events {
+            let Some(wallet_event) = wallet_event(event)? else { continue };
+            let Some(postings) = wallet_event.postings() else { continue };
+            for posting in postings.postings() {
+                let sum = sums.entry(posting.account.to_string()).or_insert((Decimal::ZERO, 0));
+                sum.0 += posting.amount;
+                sum.1 = event.position;
             }
-            let sums: Vec<(String, (Decimal, u64))> = sums.into_iter().collect();
-            for chunk in sums.chunks(1000) {
+        }
+        Ok(Box::new(LedgerBatch { sums: sums.into_iter().collect() }))
+    }
+}
+
+/// Per account, in account order (so concurrent writers lock rows in one order): the sum of
+/// the batch's postings and the position of the last.
+struct LedgerBatch {
+    sums: Vec<(String, (Decimal, u64))>,
+}
+
+impl Prepared for LedgerBatch {
+    fn write<'a>(self: Box<Self>, connection: &'a mut MySqlConnection, tables: Tables) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            for chunk in self.sums.chunks(1000) {
                 let mut query: QueryBuilder<MySql> = QueryBuilder::new(format!(
                     "INSERT INTO {} (account, balance, last_position) ",
                     tables.name("ledger_account_balances")

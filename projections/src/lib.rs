@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub use error::ProjectionError;
 pub use ledger::LedgerProjector;
 pub use rebuild::{RebuildReport, rebuild};
-pub use runtime::{BoxFuture, Projector, ProjectorRunner, RunnerConfig, Tables, checkpoint};
+pub use runtime::{BoxFuture, Prepared, Projector, ProjectorRunner, RunnerConfig, Tables, checkpoint};
 pub use users::UsersProjector;
 pub use wallet::{TransactionRow, WalletProjector, transaction_row};
 pub use withdrawals::WithdrawalsProjector;

@@ -40,13 +40,15 @@ pub trait Projector: Send + Sync + 'static {
     /// The stream types whose events it projects; a batch with none of them only moves the
     /// checkpoint.
     fn stream_types(&self) -> &'static [&'static str];
-    /// Applies contiguous events inside the caller's transaction. Must not commit.
-    fn apply<'a>(
-        &'a self,
-        connection: &'a mut MySqlConnection,
-        tables: Tables,
-        events: &'a [RecordedEvent],
-    ) -> BoxFuture<'a, Result<(), ProjectionError>>;
+    /// Decodes contiguous events into what to write: CPU only, no database, so a rebuild can
+    /// prepare one batch while the previous one is being written.
+    fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError>;
+}
+
+/// A batch a projector has prepared, ready to be written inside the caller's transaction.
+pub trait Prepared: Send {
+    /// Writes the rows. Must not commit.
+    fn write<'a>(self: Box<Self>, connection: &'a mut MySqlConnection, tables: Tables) -> BoxFuture<'a, Result<(), ProjectionError>>;
 }
 
 #[derive(Clone, Debug)]
@@ -143,7 +145,7 @@ pub(crate) async fn apply_batch(
             }
             expected += 1;
         }
-        projector.apply(&mut tx, Tables::LIVE, fresh).await?;
+        projector.prepare(fresh)?.write(&mut tx, Tables::LIVE).await?;
         sqlx::query("UPDATE projector_checkpoints SET position = ?, updated_at = UTC_TIMESTAMP(6) WHERE projector = ?")
             .bind(last)
             .bind(projector.name())
@@ -231,7 +233,7 @@ impl ProjectorRunner {
         match checkpoint(self.store.pool(), self.projector.name()).await? {
             Some((version, _)) if version != self.projector.version() => {
                 tracing::info!(projector = self.name(), from = version, to = self.projector.version(), "rebuilding for a new version");
-                crate::rebuild(&self.store, self.projector.as_ref(), &|_, _| {}).await?;
+                crate::rebuild(&self.store, self.projector.clone(), &|_, _| {}).await?;
             }
             _ => {}
         }

@@ -9,7 +9,7 @@ use sqlx::{MySql, MySqlConnection, QueryBuilder};
 use uuid::Uuid;
 
 use crate::ProjectionError;
-use crate::runtime::{BoxFuture, Projector, Tables};
+use crate::runtime::{BoxFuture, Prepared, Projector, Tables};
 
 /// Rows per multi-row INSERT (9 placeholders each at most).
 const INSERT_ROWS_MAX: usize = 1000;
@@ -62,13 +62,8 @@ impl Projector for UsersProjector {
         &[STREAM_TYPE]
     }
 
-    fn apply<'a>(
-        &'a self,
-        connection: &'a mut MySqlConnection,
-        tables: Tables,
-        events: &'a [RecordedEvent],
-    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(async move {
+    fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {
+        {
             let mut users = Vec::new();
             let mut revoked = Vec::new();
             for event in events {
@@ -102,8 +97,21 @@ impl Projector for UsersProjector {
                     None => {}
                 }
             }
-            insert_users(connection, tables, &users).await?;
-            insert_revoked_tokens(connection, tables, &revoked).await
+            Ok(Box::new(UsersBatch { users, revoked }))
+        }
+    }
+}
+
+struct UsersBatch {
+    users: Vec<UserRow>,
+    revoked: Vec<RevokedTokenRow>,
+}
+
+impl Prepared for UsersBatch {
+    fn write<'a>(self: Box<Self>, connection: &'a mut MySqlConnection, tables: Tables) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            insert_users(connection, tables, &self.users).await?;
+            insert_revoked_tokens(connection, tables, &self.revoked).await
         })
     }
 }

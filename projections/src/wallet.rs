@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 use uuid::Uuid;
 
-use crate::runtime::{BoxFuture, Projector, Tables};
+use crate::runtime::{BoxFuture, Prepared, Projector, Tables};
 use crate::ProjectionError;
 
 /// Rows per multi-row INSERT: 13 placeholders each stays just under the 65,535 MySQL allows.
@@ -123,13 +123,8 @@ impl Projector for WalletProjector {
         &[STREAM_TYPE]
     }
 
-    fn apply<'a>(
-        &'a self,
-        connection: &'a mut MySqlConnection,
-        tables: Tables,
-        events: &'a [RecordedEvent],
-    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(async move {
+    fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {
+        {
             let mut rows = Vec::new();
             let mut balances: HashMap<Uuid, BalanceChange> = HashMap::new();
             for event in events {
@@ -153,8 +148,21 @@ impl Projector for WalletProjector {
                 }
                 rows.extend(transaction_row(event, &wallet_event));
             }
-            insert_transactions(connection, tables, &rows).await?;
-            upsert_balances(connection, tables, &balances).await
+            Ok(Box::new(WalletBatch { rows, balances }))
+        }
+    }
+}
+
+struct WalletBatch {
+    rows: Vec<TransactionRow>,
+    balances: HashMap<Uuid, BalanceChange>,
+}
+
+impl Prepared for WalletBatch {
+    fn write<'a>(self: Box<Self>, connection: &'a mut MySqlConnection, tables: Tables) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            insert_transactions(connection, tables, &self.rows).await?;
+            upsert_balances(connection, tables, &self.balances).await
         })
     }
 }

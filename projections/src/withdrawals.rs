@@ -2,10 +2,13 @@
 
 use domain::wallet::WalletEvent;
 use event_store::RecordedEvent;
+use chrono::NaiveDateTime;
+use rust_decimal::Decimal;
 use sqlx::MySqlConnection;
+use uuid::Uuid;
 
 use crate::ProjectionError;
-use crate::runtime::{BoxFuture, Projector, Tables};
+use crate::runtime::{BoxFuture, Prepared, Projector, Tables};
 use crate::wallet::wallet_event;
 
 pub struct WithdrawalsProjector;
@@ -27,43 +30,67 @@ impl Projector for WithdrawalsProjector {
         &[domain::wallet::STREAM_TYPE]
     }
 
-    fn apply<'a>(
-        &'a self,
-        connection: &'a mut MySqlConnection,
-        tables: Tables,
-        events: &'a [RecordedEvent],
-    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+    fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {
+        let mut changes = Vec::new();
+        for event in events {
+            let Some(wallet_event) = wallet_event(event)? else { continue };
+            let at = event.recorded_at.naive_utc();
+            match wallet_event {
+                WalletEvent::WithdrawalRequested { user_id, withdrawal_id, amount, .. } => {
+                    changes.push(Change::Requested { withdrawal_id, user_id, amount: amount.amount(), at, position: event.position });
+                }
+                WalletEvent::WithdrawalCompleted { withdrawal_id, .. } => {
+                    changes.push(Change::Decided { withdrawal_id, status: "completed", at, position: event.position });
+                }
+                WalletEvent::WithdrawalRejected { withdrawal_id, .. } => {
+                    changes.push(Change::Decided { withdrawal_id, status: "rejected", at, position: event.position });
+                }
+                _ => {}
+            }
+        }
+        Ok(Box::new(WithdrawalsBatch { changes }))
+    }
+}
+
+enum Change {
+    Requested { withdrawal_id: Uuid, user_id: Uuid, amount: Decimal, at: NaiveDateTime, position: u64 },
+    Decided { withdrawal_id: Uuid, status: &'static str, at: NaiveDateTime, position: u64 },
+}
+
+/// Withdrawals are rare: one statement per change, in order.
+struct WithdrawalsBatch {
+    changes: Vec<Change>,
+}
+
+impl Prepared for WithdrawalsBatch {
+    fn write<'a>(self: Box<Self>, connection: &'a mut MySqlConnection, tables: Tables) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(async move {
             let table = tables.name("withdrawals");
-            for event in events {
-                let Some(wallet_event) = wallet_event(event)? else { continue };
-                let at = event.recorded_at.naive_utc();
-                match wallet_event {
-                    WalletEvent::WithdrawalRequested { user_id, withdrawal_id, amount, .. } => {
+            for change in self.changes {
+                match change {
+                    Change::Requested { withdrawal_id, user_id, amount, at, position } => {
                         sqlx::query(sqlx::AssertSqlSafe(format!(
                             "INSERT INTO {table} (id, user_id, amount, status, requested_at, last_position) VALUES (?, ?, ?, 'pending', ?, ?)"
                         )))
                         .bind(withdrawal_id)
                         .bind(user_id)
-                        .bind(amount.amount())
+                        .bind(amount)
                         .bind(at)
-                        .bind(event.position)
+                        .bind(position)
                         .execute(&mut *connection)
                         .await?;
                     }
-                    WalletEvent::WithdrawalCompleted { withdrawal_id, .. } | WalletEvent::WithdrawalRejected { withdrawal_id, .. } => {
-                        let status = if matches!(wallet_event, WalletEvent::WithdrawalCompleted { .. }) { "completed" } else { "rejected" };
+                    Change::Decided { withdrawal_id, status, at, position } => {
                         sqlx::query(sqlx::AssertSqlSafe(format!(
                             "UPDATE {table} SET status = ?, decided_at = ?, last_position = ? WHERE id = ?"
                         )))
                         .bind(status)
                         .bind(at)
-                        .bind(event.position)
+                        .bind(position)
                         .bind(withdrawal_id)
                         .execute(&mut *connection)
                         .await?;
                     }
-                    _ => {}
                 }
             }
             Ok(())

@@ -27,7 +27,7 @@ pub(crate) async fn rebuild(
         let name = projector.name();
         let head = store.head().await?.position;
         let bar = progress.bar(head, format!("rebuilding {name}"));
-        let report = projections::rebuild(store, projector.as_ref(), &|position, head| {
+        let report = projections::rebuild(store, projector.clone(), &|position, head| {
             bar.set_length(head);
             bar.set_position(position);
         })

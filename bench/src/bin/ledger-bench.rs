@@ -195,7 +195,7 @@ async fn replay(store: &EventStore, events: usize) -> anyhow::Result<()> {
 
     let projector = projections::by_name("wallets").context("wallet projector")?;
     let started = Instant::now();
-    let report = projections::rebuild(store, projector.as_ref(), &|_, _| {}).await?;
+    let report = projections::rebuild(store, projector, &|_, _| {}).await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{}",
