@@ -35,7 +35,7 @@ fn capture(event_id: &str, amount: &str) -> TopUpCommand {
 #[test]
 fn a_capture_of_the_requested_amount_settles_the_top_up() {
     let (id, request) = requested("100.00");
-    let events = given(&[request.clone()]).handle(capture("evt-1", "100.00")).unwrap();
+    let events = given(std::slice::from_ref(&request)).handle(capture("evt-1", "100.00")).unwrap();
     assert_eq!(events, [TopUpEvent::TopUpPaymentCaptured { top_up_id: id, provider_event_id: "evt-1".into(), amount: money("100.00") }]);
     let mut top_up = given(&[request]);
     top_up.apply(&events[0]);

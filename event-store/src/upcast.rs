@@ -32,8 +32,7 @@ impl Upcasters {
         schema_version: u16,
         mut payload: serde_json::Value,
     ) -> Result<(u16, serde_json::Value), EventStoreError> {
-        let mut version = schema_version;
-        for _ in 0..UPCAST_STEPS_MAX {
+        for version in (schema_version..).take(UPCAST_STEPS_MAX) {
             let Some(step) = self.steps.get(&(event_type.to_owned(), version)) else {
                 return Ok((version, payload));
             };
@@ -42,7 +41,6 @@ impl Upcasters {
                 schema_version: version,
                 reason,
             })?;
-            version += 1;
         }
         Err(EventStoreError::Upcast {
             event_type: event_type.to_owned(),

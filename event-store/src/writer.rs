@@ -261,12 +261,11 @@ impl Writer {
         let mut outcomes = Vec::with_capacity(appends.len());
 
         for append in appends {
-            if let Some(key) = append.idempotency_key.as_deref() {
-                if let Some(first) = known_keys.get(key).or_else(|| batch_keys.get(key)) {
+            if let Some(key) = append.idempotency_key.as_deref()
+                && let Some(first) = known_keys.get(key).or_else(|| batch_keys.get(key)) {
                     outcomes.push(Ok(AppendOutcome { replayed: true, ..*first }));
                     continue;
                 }
-            }
             if let Err(conflict) = check_expected_versions(append, &versions) {
                 outcomes.push(Err(conflict));
                 continue;
@@ -321,11 +320,10 @@ impl Writer {
 
 /// A repeated event id is the caller's mistake; anything else means the database is unwell.
 fn classify(error: sqlx::Error) -> EventStoreError {
-    if let sqlx::Error::Database(db) = &error {
-        if db.is_unique_violation() && db.message().contains("events_event_id") {
+    if let sqlx::Error::Database(db) = &error
+        && db.is_unique_violation() && db.message().contains("events_event_id") {
             return EventStoreError::InvalidRequest("an event with this id already exists".to_owned());
         }
-    }
     EventStoreError::Unavailable(error)
 }
 

@@ -138,12 +138,8 @@ pub(crate) async fn apply_batch(
         let Some(last) = fresh.last().map(|e| e.position) else {
             return Ok(position);
         };
-        let mut expected = position + 1;
-        for event in fresh {
-            if event.position != expected {
-                return Err(ProjectionError::Hole { expected, got: event.position });
-            }
-            expected += 1;
+        if let Some((expected, event)) = (position + 1..).zip(fresh).find(|(expected, event)| event.position != *expected) {
+            return Err(ProjectionError::Hole { expected, got: event.position });
         }
         projector.prepare(fresh)?.write(&mut tx, Tables::LIVE).await?;
         sqlx::query("UPDATE projector_checkpoints SET position = ?, updated_at = UTC_TIMESTAMP(6) WHERE projector = ?")

@@ -43,11 +43,10 @@ pub async fn balance(request: HttpRequest, state: web::Data<AppState>, user: Aut
 async fn cached_wallet(state: &AppState, user_id: Uuid) -> Result<WalletView, ApiError> {
     let applied = state.projectors.iter().find(|r| r.name() == "wallets").map(|r| *r.applied().borrow());
     let Some(applied) = applied else { return read_wallet(state, user_id).await };
-    if let Some((view, at)) = state.wallet_cache.get(&user_id).await {
-        if at == applied {
+    if let Some((view, at)) = state.wallet_cache.get(&user_id).await
+        && at == applied {
             return Ok(view);
         }
-    }
     let view = read_wallet(state, user_id).await?;
     state.wallet_cache.insert(user_id, (view.clone(), applied)).await;
     Ok(view)

@@ -225,7 +225,7 @@ async fn torture_concurrent_appenders_never_let_a_tailing_reader_skip_or_repeat(
                 let version = versions.entry(own.clone()).or_insert(0);
                 let events = (0..size).map(|i| event(round * 10 + i as u64)).collect();
                 let mut request = AppendRequest::single(stream(&own), ExpectedVersion::from_version(*version), events);
-                if round % 5 == 0 {
+                if round.is_multiple_of(5) {
                     // Some appends also touch a stream every appender writes to.
                     request.streams.push(StreamAppend { stream: stream("shared"), expected: ExpectedVersion::Any, events: vec![event(0)] });
                 }
@@ -255,11 +255,10 @@ async fn torture_concurrent_appenders_never_let_a_tailing_reader_skip_or_repeat(
             }
             appended_total = Some(sum);
         }
-        if let Some(sum) = appended_total {
-            if tail.seen.len() as u64 >= sum && batch.is_empty() {
+        if let Some(sum) = appended_total
+            && tail.seen.len() as u64 >= sum && batch.is_empty() {
                 break;
             }
-        }
         assert!(tokio::time::Instant::now() < deadline, "torture test timed out");
         if batch.is_empty() {
             tokio::time::sleep(Duration::from_millis(1)).await;
