@@ -37,9 +37,8 @@ pub trait Projector: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     fn version(&self) -> u32;
     fn tables(&self) -> &'static [&'static str];
-    /// The stream types whose events it projects; a batch with none of them only moves the
-    /// checkpoint.
-    fn stream_types(&self) -> &'static [&'static str];
+    /// Whether it projects this event; a batch with none it projects only moves the checkpoint.
+    fn handles(&self, event: &RecordedEvent) -> bool;
     /// Decodes contiguous events into what to write: CPU only, no database, so a rebuild can
     /// prepare one batch while the previous one is being written.
     fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError>;
@@ -115,7 +114,7 @@ pub(crate) async fn apply_batch(
     lock_wait_seconds: u32,
 ) -> Result<u64, ProjectionError> {
     let Some(last) = events.last().map(|e| e.position) else { return checkpoint_position(pool, projector).await };
-    let relevant = events.iter().any(|e| projector.stream_types().contains(&e.stream.stream_type.as_str()));
+    let relevant = events.iter().any(|e| projector.handles(e));
     if !relevant {
         // Nothing to write but the checkpoint: one statement, no lock, no transaction. Events
         // without effects cannot be applied twice, and GREATEST never moves it back.

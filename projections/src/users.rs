@@ -58,8 +58,8 @@ impl Projector for UsersProjector {
         &["users", "revoked_tokens"]
     }
 
-    fn stream_types(&self) -> &'static [&'static str] {
-        &[STREAM_TYPE]
+    fn handles(&self, event: &RecordedEvent) -> bool {
+        event.stream.stream_type == STREAM_TYPE
     }
 
     fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {

@@ -119,8 +119,8 @@ impl Projector for WalletProjector {
         &["wallet_balances", "wallet_transactions"]
     }
 
-    fn stream_types(&self) -> &'static [&'static str] {
-        &[STREAM_TYPE]
+    fn handles(&self, event: &RecordedEvent) -> bool {
+        event.stream.stream_type == STREAM_TYPE
     }
 
     fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {

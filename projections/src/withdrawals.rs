@@ -26,8 +26,8 @@ impl Projector for WithdrawalsProjector {
         &["withdrawals"]
     }
 
-    fn stream_types(&self) -> &'static [&'static str] {
-        &[domain::wallet::STREAM_TYPE]
+    fn handles(&self, event: &RecordedEvent) -> bool {
+        event.stream.stream_type == domain::wallet::STREAM_TYPE && event.event_type.starts_with("Withdrawal")
     }
 
     fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {
