@@ -84,6 +84,7 @@ fn texts(code: &str) -> (&'static str, &'static str) {
         "conflict" => ("The resource was changed at the same time; try again.", "تم تعديل المورد في الوقت نفسه؛ حاول مجدداً."),
         "rate_limited" => ("Too many requests; try again later.", "طلبات كثيرة جداً؛ حاول لاحقاً."),
         "stale_read" => ("The data is not up to date yet; try again shortly.", "البيانات لم تُحدَّث بعد؛ حاول بعد قليل."),
+        "database_unavailable" => ("The database is unreachable; try again shortly.", "قاعدة البيانات غير متاحة؛ حاول بعد قليل."),
         "service_unavailable" => ("A service is unavailable; try again shortly.", "إحدى الخدمات غير متاحة؛ حاول بعد قليل."),
         _ => ("Something went wrong on our side.", "حدث خطأ من جهتنا."),
     }

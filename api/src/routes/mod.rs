@@ -3,7 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod docs;
-mod health;
+pub mod health;
 pub mod payments;
 pub mod wallet;
 
@@ -14,7 +14,7 @@ use crate::openapi::{Op, Routes};
 
 pub fn table(routes: &mut Routes) {
     use Method as M;
-    routes.add(M::GET, "/health", health::health, Op::new("health", "Database, NATS and projector lag").errors(&[503]));
+    routes.add(M::GET, "/health", health::health, Op::new("health", "Database, NATS and projector lag").data::<health::HealthView>().errors(&[503]));
     routes.add(M::GET, "/openapi.json", docs::openapi, Op::new("health", "This OpenAPI document"));
     routes.add(M::GET, "/docs", docs::docs, Op::new("health", "A page that renders this document"));
 

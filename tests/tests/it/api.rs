@@ -43,7 +43,6 @@ pub struct Session {
 }
 
 pub struct TestApp {
-    #[allow(dead_code)] // kept alive for the server; tests also query it
     pub db: TestDatabase,
     pub address: String,
     pub client: reqwest::Client,
