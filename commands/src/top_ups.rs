@@ -1,11 +1,13 @@
 //! Top-ups: load, decide, append with the expected version, retry on conflict. A top-up is
 //! written by one user request and one or two provider notifications, so no worker is needed.
 
-use domain::top_up::{STREAM_TYPE, TopUp, TopUpCommand, TopUpEvent};
-use event_store::{AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamRef};
+use domain::money::Money;
+use domain::top_up::{STREAM_TYPE, TopUp, TopUpCommand, TopUpError, TopUpEvent};
+use domain::wallet::WalletCommand;
+use event_store::{AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamAppend, StreamRef};
 use uuid::Uuid;
 
-use crate::{CommandContext, CommandError};
+use crate::{CommandContext, CommandError, WalletCommands};
 
 const CONFLICT_RETRIES_MAX: u32 = 8;
 
@@ -60,11 +62,7 @@ impl TopUps {
             if events.is_empty() {
                 return Ok((top_up, None));
             }
-            let new_events = events
-                .iter()
-                .map(|event| NewEvent::new(event.event_type(), event.schema_version(), event.to_payload()))
-                .collect();
-            let request = AppendRequest::single(top_up_stream(top_up_id), ExpectedVersion::from_version(top_up.version()), new_events)
+            let request = AppendRequest::single(top_up_stream(top_up_id), ExpectedVersion::from_version(top_up.version()), new_events(&events))
                 .with_metadata(context.metadata());
             match self.store.append(request).await {
                 Ok(outcome) => {
@@ -81,4 +79,54 @@ impl TopUps {
             }
         }
     }
+
+    /// Settles a top-up (as just loaded) as captured and credits its wallet in one atomic
+    /// append: both happen or neither, so no crash or refusal can leave a captured top-up
+    /// uncredited. A repeat of the same notification changes nothing.
+    #[tracing::instrument(skip_all, fields(%top_up_id))]
+    pub async fn capture(
+        &self,
+        wallets: &WalletCommands,
+        top_up_id: Uuid,
+        mut top_up: TopUp,
+        provider_event_id: String,
+        amount: Money,
+        context: CommandContext,
+    ) -> Result<(TopUp, Option<u64>), CommandError> {
+        let mut attempts = 0;
+        loop {
+            let command = TopUpCommand::Capture { provider_event_id: provider_event_id.clone(), amount };
+            let events = top_up.handle(command)?;
+            if events.is_empty() {
+                return Ok((top_up, None));
+            }
+            let (Some(user_id), Some(provider)) = (top_up.user_id(), top_up.provider().cloned()) else {
+                return Err(TopUpError::Unknown.into());
+            };
+            let settle = StreamAppend {
+                stream: top_up_stream(top_up_id),
+                expected: ExpectedVersion::from_version(top_up.version()),
+                events: new_events(&events),
+            };
+            let credit = WalletCommand::CreditTopUp { top_up_id, provider, amount };
+            match wallets.execute_with(user_id, credit, vec![settle], context.clone()).await {
+                Ok(outcome) => {
+                    for event in &events {
+                        top_up.apply(event);
+                    }
+                    return Ok((top_up, outcome.position));
+                }
+                // Another notification settled it meanwhile: decide again on what it did.
+                Err(CommandError::Contention(_)) if attempts < CONFLICT_RETRIES_MAX => {
+                    attempts += 1;
+                    top_up = self.load(top_up_id).await?;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+fn new_events(events: &[TopUpEvent]) -> Vec<NewEvent> {
+    events.iter().map(|event| NewEvent::new(event.event_type(), event.schema_version(), event.to_payload())).collect()
 }

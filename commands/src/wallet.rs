@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::wallet::{STREAM_TYPE, Wallet, WalletCommand, WalletError, WalletEvent};
-use event_store::{AppendOutcome, AppendRequest, EventMetadata, EventStore, EventStoreError, ExpectedVersion, NewEvent, StreamRef};
+use event_store::{
+    AppendOutcome, AppendRequest, EventMetadata, EventStore, EventStoreError, ExpectedVersion, NewEvent, StreamAppend, StreamRef,
+};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -84,6 +86,8 @@ pub async fn load_wallet(store: &EventStore, user_id: Uuid) -> Result<Wallet, Co
 
 struct Job {
     command: WalletCommand,
+    /// Other streams' events to append in the same transaction as the wallet's.
+    also: Vec<StreamAppend>,
     context: CommandContext,
     attempts: u32,
     reply: oneshot::Sender<Result<CommandOutcome, CommandError>>,
@@ -140,8 +144,22 @@ impl WalletCommands {
         command: WalletCommand,
         context: CommandContext,
     ) -> Result<CommandOutcome, CommandError> {
+        self.execute_with(user_id, command, Vec::new(), context).await
+    }
+
+    /// Executes a wallet command and appends `also` (other streams' events, with their expected
+    /// versions) in the same atomic append: one business transaction over several aggregates.
+    /// A conflict on one of those streams is answered at once as `Contention`: the caller decides
+    /// them again.
+    pub async fn execute_with(
+        &self,
+        user_id: Uuid,
+        command: WalletCommand,
+        also: Vec<StreamAppend>,
+        context: CommandContext,
+    ) -> Result<CommandOutcome, CommandError> {
         let (reply, answer) = oneshot::channel();
-        let mut job = Job { command, context, attempts: 0, reply };
+        let mut job = Job { command, also, context, attempts: 0, reply };
         loop {
             let sender = self.worker(user_id);
             match sender.send(job).await {
@@ -237,9 +255,13 @@ impl Worker {
         for job in jobs {
             let decision = match working.handle(job.command.clone()) {
                 Err(rejection) => Decision::Rejected(rejection),
-                Ok(events) if events.is_empty() => Decision::Unchanged,
+                Ok(events) if events.is_empty() && job.also.is_empty() => Decision::Unchanged,
                 Ok(events) => {
-                    let request = append_request(self.user_id, &events, &job.context, working.version());
+                    let mut request = append_request(self.user_id, &events, &job.context, working.version());
+                    if events.is_empty() {
+                        request.streams.clear();
+                    }
+                    request.streams.extend(job.also.iter().cloned());
                     match self.store.enqueue(request).await {
                         Ok(outcome) => {
                             for event in &events {
@@ -273,7 +295,8 @@ impl Worker {
                     }
                     Err(error @ EventStoreError::Conflict { .. }) => {
                         stale = true;
-                        if job.attempts < CONFLICT_RETRIES_MAX {
+                        let on_wallet = matches!(&error, EventStoreError::Conflict { stream, .. } if *stream == wallet_stream(self.user_id));
+                        if on_wallet && job.attempts < CONFLICT_RETRIES_MAX {
                             Some(job)
                         } else {
                             job.answer(Err(error.into()));

@@ -6,7 +6,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use commands::CommandContext;
 use domain::top_up::{TopUpCommand, TopUpError};
-use domain::wallet::WalletCommand;
 use hmac::{Hmac, Mac};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -76,37 +75,31 @@ async fn process(state: &AppState, body: &[u8], signature: Option<&str>) -> Resu
         return Err(ApiError::field("event_id", "invalid"));
     }
     let top_up = state.top_ups.load(notification.top_up_id).await?;
-    let (Some(user_id), Some(provider)) = (top_up.user_id(), top_up.provider().cloned()) else {
-        return Err(ApiError::NotFound);
-    };
+    let Some(provider) = top_up.provider().cloned() else { return Err(ApiError::NotFound) };
     let context = |step: &str| CommandContext {
         actor: Some(format!("provider:{provider}")),
         idempotency_key: Some(format!("webhook:{provider}:{}:{step}", notification.event_id)),
         ..Default::default()
     };
     let top_up_id = notification.top_up_id;
-    let (command, status) = match notification.kind.as_str() {
+    let provider_event_id = notification.event_id.clone();
+    let settled = match notification.kind.as_str() {
         "payment.captured" => {
             let amount = parse_amount(notification.amount.as_deref().unwrap_or_default())?;
-            (TopUpCommand::Capture { provider_event_id: notification.event_id.clone(), amount }, "captured")
+            // Settled and credited in one atomic append; a repeat changes nothing.
+            let captured = state.top_ups.capture(&state.wallets, top_up_id, top_up, provider_event_id, amount, context("capture")).await;
+            captured.map(|(_, position)| ("captured", position))
         }
-        "payment.failed" => (TopUpCommand::Fail { provider_event_id: notification.event_id.clone() }, "failed"),
+        "payment.failed" => {
+            let failed = state.top_ups.execute_on(top_up_id, top_up, TopUpCommand::Fail { provider_event_id }, context("fail")).await;
+            failed.map(|(_, position)| ("failed", position))
+        }
         _ => return Err(ApiError::field("type", "invalid")),
     };
-    // Settle the top-up before any money moves: of a capture and a failure racing, only the one
-    // the top-up records may credit. A repeat (even after a crash between the two steps) finds
-    // the top-up settled by this same event and goes on to the credit, which happens once.
-    let settled = state.top_ups.execute_on(top_up_id, top_up, command.clone(), context("settle")).await;
-    let (_, settled_at) = settled.map_err(|error| match error {
+    let (status, position) = settled.map_err(|error| match error {
         commands::CommandError::TopUpRejected(rejection) => top_up_error(rejection),
         other => other.into(),
     })?;
-    let mut position = settled_at;
-    if let TopUpCommand::Capture { amount, .. } = &command {
-        // The wallet is credited once per top-up, whatever the provider repeats.
-        let credit = WalletCommand::CreditTopUp { top_up_id, provider: provider.clone(), amount: *amount };
-        position = state.wallets.execute(user_id, credit, context("credit")).await?.position.or(position);
-    }
     Ok(Reply::ok(NotificationReceipt { top_up_id, status: status.into() })
         .message("webhook_processed")
         .position(position))

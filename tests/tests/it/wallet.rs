@@ -324,3 +324,38 @@ fn nats_server_binary() -> String {
         .unwrap_or("nats-server")
         .to_owned()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_settles_the_top_up_and_credits_the_wallet_in_one_append_or_not_at_all() {
+    let h = Harness::new().await;
+    let top_ups = commands::TopUps::new(h.store.clone());
+    let user = h.open_wallet().await;
+    let request = |amount: &str| domain::top_up::TopUpCommand::Request {
+        top_up_id: Uuid::now_v7(),
+        user_id: user,
+        provider: sandbox(),
+        amount: money(amount),
+    };
+    let capture = async |command: domain::top_up::TopUpCommand, event: &str, amount: &str| {
+        let domain::top_up::TopUpCommand::Request { top_up_id, .. } = command else { unreachable!() };
+        top_ups.execute(top_up_id, command, CommandContext::default()).await.unwrap();
+        let top_up = top_ups.load(top_up_id).await.unwrap();
+        let result = top_ups.capture(&h.wallets, top_up_id, top_up, event.into(), money(amount), CommandContext::default()).await;
+        (top_up_id, result)
+    };
+
+    let (first, captured) = capture(request("999999999.00"), "evt-1", "999999999.00").await;
+    let position = captured.unwrap().1.unwrap();
+    let appended = h.store.read_all(position - 2, 10).await.unwrap();
+    let last_two: Vec<(&str, &str)> = appended.iter().rev().take(2).map(|e| (e.stream.stream_type.as_str(), e.event_type.as_str())).collect();
+    assert_eq!(last_two, [("top_up", "TopUpPaymentCaptured"), ("wallet", "TopUpCaptured")], "one append, both streams");
+    assert_eq!(appended[appended.len() - 1].metadata.correlation_id, appended[appended.len() - 2].metadata.correlation_id);
+    assert_eq!(top_ups.load(first).await.unwrap().status(), Some(domain::top_up::TopUpStatus::Captured));
+
+    // The wallet refuses this credit (above the largest balance): the top-up must stay pending.
+    let head = h.store.head().await.unwrap().position;
+    let (second, refused) = capture(request("5.00"), "evt-2", "5.00").await;
+    assert_eq!(refused.unwrap_err(), CommandError::Rejected(WalletError::InvalidAmount));
+    assert_eq!(top_ups.load(second).await.unwrap().status(), Some(domain::top_up::TopUpStatus::Pending));
+    assert_eq!(h.store.head().await.unwrap().position, head + 1, "only the request was appended");
+}
