@@ -462,11 +462,18 @@ async fn too_many_requests_are_429_with_retry_after() {
 
     // The general limit per address: three logins counted, two more requests pass, then 429.
     for _ in 0..2 {
-        assert_eq!(app.get_with("/health", None, &[]).await.status, 200);
+        assert_eq!(app.get_with("/openapi.json", None, &[]).await.status, 200);
     }
-    let limited = app.get_with("/health", None, &[]).await;
+    let limited = app.get_with("/openapi.json", None, &[]).await;
     assert_error(&limited, 429, "rate_limited");
     assert!(limited.header("retry-after").is_some());
+
+    // Health probes and signed provider notifications are never turned away.
+    for _ in 0..10 {
+        assert_eq!(app.get_with("/health", None, &[]).await.status, 200);
+        let unknown_top_up = json!({ "event_id": "e", "type": "payment.failed", "top_up_id": Uuid::now_v7() });
+        assert_eq!(app.webhook(&unknown_top_up).await.status, 404);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
