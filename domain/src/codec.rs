@@ -19,6 +19,11 @@ impl DecodeError {
     }
 }
 
+/// The version `event_type` has in a table of (event type, current schema version).
+pub fn version_in(table: &[(&str, u16)], event_type: &str) -> Option<u16> {
+    table.iter().find(|(name, _)| *name == event_type).map(|(_, version)| *version)
+}
+
 /// The fields of an externally tagged event, without the tag.
 pub fn to_payload<T: Serialize>(event: &T, event_type: &str) -> serde_json::Value {
     // Serializing these plain types into a Value cannot fail.

@@ -389,10 +389,7 @@ const CURRENT_SCHEMA_VERSIONS: &[(&str, u16)] = &[
 
 /// The schema version new events of `event_type` are written with, or `None` if unknown.
 pub fn current_schema_version(event_type: &str) -> Option<u16> {
-    CURRENT_SCHEMA_VERSIONS
-        .iter()
-        .find(|(name, _)| *name == event_type)
-        .map(|(_, version)| *version)
+    crate::codec::version_in(CURRENT_SCHEMA_VERSIONS, event_type)
 }
 
 impl UserEvent {
