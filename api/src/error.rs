@@ -157,6 +157,12 @@ impl From<CommandError> for ApiError {
     }
 }
 
+impl From<event_store::EventStoreError> for ApiError {
+    fn from(error: event_store::EventStoreError) -> Self {
+        CommandError::from(error).into()
+    }
+}
+
 impl From<WalletError> for ApiError {
     fn from(rejection: WalletError) -> Self {
         match rejection {

@@ -64,7 +64,6 @@ fn texts(code: &str) -> (&'static str, &'static str) {
         "missing_idempotency_key" => ("The Idempotency-Key header is required.", "ترويسة Idempotency-Key مطلوبة."),
         "invalid_idempotency_key" => ("The Idempotency-Key header must be 1 to 255 characters.", "يجب أن تكون ترويسة Idempotency-Key بين 1 و255 حرفاً."),
         "idempotency_key_reused" => ("This Idempotency-Key was already used with a different request.", "استُخدم مفتاح Idempotency-Key هذا مسبقاً مع طلب مختلف."),
-        "idempotency_in_progress" => ("A request with this Idempotency-Key is still being processed.", "ما زال طلب بمفتاح Idempotency-Key هذا قيد المعالجة."),
         "unauthorized" => ("Authentication is required.", "يلزم تسجيل الدخول."),
         "invalid_token" => ("The access token is invalid, expired or revoked.", "رمز الدخول غير صالح أو منتهي الصلاحية أو ملغى."),
         "invalid_credentials" => ("The login or password is incorrect.", "بيانات الدخول غير صحيحة."),

@@ -10,7 +10,7 @@ mod users;
 mod wallet;
 
 pub use error::CommandError;
-pub use top_ups::{TopUps, top_up_stream};
+pub use top_ups::{TopUpOutcome, TopUps, top_up_stream};
 pub use users::{RegisteredUser, Registration, Users, email_stream, user_stream, username_stream};
 pub use wallet::{CommandContext, CommandOutcome, WalletCommands, load_wallet, wallet_stream};
 

@@ -37,6 +37,9 @@ pub struct CommandContext {
     pub causation_id: Option<Uuid>,
     /// The caller scopes it (per user, per provider event); a repeat returns the first result.
     pub idempotency_key: Option<String>,
+    /// What the caller keyed, digested: recorded so a reuse of the key for another request
+    /// can be told apart from a retry.
+    pub request_fingerprint: Option<String>,
 }
 
 impl CommandContext {
@@ -50,6 +53,7 @@ impl CommandContext {
             correlation_id: self.correlation_id.unwrap_or_else(Uuid::now_v7),
             causation_id: self.causation_id,
             idempotency_key: self.idempotency_key.clone(),
+            request_fingerprint: self.request_fingerprint.clone(),
         }
     }
 }

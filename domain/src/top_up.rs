@@ -100,6 +100,10 @@ impl TopUpEvent {
 }
 
 impl TopUp {
+    pub fn id(&self) -> Option<Uuid> {
+        self.requested.as_ref().map(|r| r.0)
+    }
+
     pub fn user_id(&self) -> Option<Uuid> {
         self.requested.as_ref().map(|r| r.1)
     }

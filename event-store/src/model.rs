@@ -61,6 +61,10 @@ pub struct EventMetadata {
     pub causation_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// A digest of the request that carried the idempotency key, so a later request with the
+    /// same key can be told apart from a retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_fingerprint: Option<String>,
 }
 
 /// An event about to be appended.

@@ -8,7 +8,7 @@ use sqlx::{MySqlPool, Row};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::upcast::Upcasters;
-use crate::writer::{self, Job, PreparedAppend, PreparedEvent, PreparedStream, Writer};
+use crate::writer::{self, Job, KnownVersions, PreparedAppend, PreparedEvent, PreparedStream, Writer};
 use crate::{AppendOutcome, AppendRequest, EventStoreError, RecordedEvent, StoredEvent, StreamRef};
 
 /// Appends waiting for the writer; callers wait for room beyond this.
@@ -45,10 +45,11 @@ impl EventStore {
         let head = head(&pool).await?;
         let (committed_sender, committed) = watch::channel(head.position);
         let committed_sender = Arc::new(committed_sender);
+        let known_versions = KnownVersions::default();
         let writers = (0..WRITERS)
             .map(|_| {
                 let (jobs, receiver) = mpsc::channel(APPEND_QUEUE_CAPACITY);
-                tokio::spawn(Writer::new(pool.clone(), receiver, committed_sender.clone()).run());
+                tokio::spawn(Writer::new(pool.clone(), receiver, committed_sender.clone(), known_versions.clone()).run());
                 jobs
             })
             .collect();

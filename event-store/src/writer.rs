@@ -7,7 +7,7 @@
 //! commit wins back the throughput that serialising costs.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::{Connection, MySql, MySqlConnection, MySqlPool, QueryBuilder, Row};
@@ -67,10 +67,37 @@ pub(crate) struct Writer {
     connection: Option<MySqlConnection>,
     jobs: mpsc::Receiver<Job>,
     committed: Arc<watch::Sender<u64>>,
-    /// Stream versions this writer has read or committed. Never ahead of the store (only
-    /// filled after a commit), possibly behind it when another writer appended: then the unique
-    /// (stream, version) key refuses the insert, and the batch is redone with fresh reads.
-    known_versions: HashMap<StreamRef, u64>,
+    known_versions: KnownVersions,
+}
+
+/// Stream versions the process's writers have read or committed, shared by them because one
+/// business transaction's streams may be routed to either (a top-up is created on one writer and
+/// settled with its wallet on the other). Never ahead of the store (only filled after a commit),
+/// possibly behind it when another process appended: then the unique (stream, version) key
+/// refuses the insert, and the batch is redone with fresh reads.
+#[derive(Clone, Default)]
+pub(crate) struct KnownVersions(Arc<Mutex<HashMap<StreamRef, u64>>>);
+
+impl KnownVersions {
+    fn get(&self, stream: &StreamRef) -> Option<u64> {
+        self.0.lock().expect("known versions lock").get(stream).copied()
+    }
+
+    fn clear(&self) {
+        self.0.lock().expect("known versions lock").clear();
+    }
+
+    /// Versions only move forward here: writers report their commits in any order.
+    fn learn(&self, versions: HashMap<StreamRef, u64>) {
+        let mut known = self.0.lock().expect("known versions lock");
+        if known.len() + versions.len() > KNOWN_VERSIONS_MAX {
+            known.clear();
+        }
+        for (stream, version) in versions {
+            let entry = known.entry(stream).or_insert(version);
+            *entry = (*entry).max(version);
+        }
+    }
 }
 
 /// Beyond this many cached versions the cache starts over.
@@ -86,8 +113,13 @@ enum Checks {
 }
 
 impl Writer {
-    pub fn new(pool: MySqlPool, jobs: mpsc::Receiver<Job>, committed: Arc<watch::Sender<u64>>) -> Self {
-        Self { pool, connection: None, jobs, committed, known_versions: HashMap::new() }
+    pub fn new(
+        pool: MySqlPool,
+        jobs: mpsc::Receiver<Job>,
+        committed: Arc<watch::Sender<u64>>,
+        known_versions: KnownVersions,
+    ) -> Self {
+        Self { pool, connection: None, jobs, committed, known_versions }
     }
 
     /// Runs until every `EventStore` handle is dropped.
@@ -200,10 +232,7 @@ impl Writer {
                 return Err(error);
             }
         };
-        if self.known_versions.len() + versions.len() > KNOWN_VERSIONS_MAX {
-            self.known_versions.clear();
-        }
-        self.known_versions.extend(versions);
+        self.known_versions.learn(versions);
         if let Some(position) = last_position {
             // Writers finish in any order; the watch only moves forward.
             self.committed.send_if_modified(|committed| {
@@ -228,7 +257,7 @@ impl Writer {
             let stream = &append.stream;
             match (self.known_versions.get(stream), checks) {
                 (Some(version), Checks::Optimistic) => {
-                    versions.insert(stream.clone(), *version);
+                    versions.insert(stream.clone(), version);
                 }
                 // A new stream needs no look-up on the fast path: if it exists after all, its
                 // version 1 is taken and the unique key sends the batch down the careful path.

@@ -74,7 +74,7 @@ async fn process(state: &AppState, body: &[u8], signature: Option<&str>) -> Resu
     if notification.event_id.is_empty() || notification.event_id.len() > PROVIDER_EVENT_ID_LEN_MAX {
         return Err(ApiError::field("event_id", "invalid"));
     }
-    let top_up = state.top_ups.load(notification.top_up_id).await?;
+    let top_up = state.top_ups.current(notification.top_up_id).await?;
     let Some(provider) = top_up.provider().cloned() else { return Err(ApiError::NotFound) };
     let context = |step: &str| CommandContext {
         actor: Some(format!("provider:{provider}")),
@@ -88,11 +88,11 @@ async fn process(state: &AppState, body: &[u8], signature: Option<&str>) -> Resu
             let amount = parse_amount(notification.amount.as_deref().unwrap_or_default())?;
             // Settled and credited in one atomic append; a repeat changes nothing.
             let captured = state.top_ups.capture(&state.wallets, top_up_id, top_up, provider_event_id, amount, context("capture")).await;
-            captured.map(|(_, position)| ("captured", position))
+            captured.map(|outcome| ("captured", outcome.position))
         }
         "payment.failed" => {
             let failed = state.top_ups.execute_on(top_up_id, top_up, TopUpCommand::Fail { provider_event_id }, context("fail")).await;
-            failed.map(|(_, position)| ("failed", position))
+            failed.map(|outcome| ("failed", outcome.position))
         }
         _ => return Err(ApiError::field("type", "invalid")),
     };

@@ -4,9 +4,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::ledger::ProviderName;
 use domain::money::{CURRENCY, Money};
-use domain::top_up::{TopUp, TopUpCommand};
+use domain::top_up::{TopUp, TopUpCommand, TopUpEvent, TopUpStatus};
 use domain::user::Role;
-use domain::wallet::WalletCommand;
+use domain::wallet::{WalletCommand, WalletEvent};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use crate::auth::AuthUser;
 use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
 use crate::extract::{PageQuery, json_body, wait_for_min_position};
-use crate::idempotency;
+use crate::idempotency::{self, Keyed};
 use crate::startup::AppState;
 
 /// Payment providers the API accepts top-ups through.
@@ -181,7 +181,7 @@ pub async fn create_top_up(
     user: AuthUser,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    idempotency::run(&state, &request, user.user_id, &body, "top-up", async |context| {
+    let work = async |context| {
         let input: TopUpRequest = json_body(&body)?;
         let amount = parse_amount(&input.amount);
         let provider = PROVIDERS
@@ -194,18 +194,37 @@ pub async fn create_top_up(
             (amount, provider) => return Err(merge_field_errors([amount.err(), provider.err()])),
         };
         let top_up_id = Uuid::now_v7();
-        let command = TopUpCommand::Request { top_up_id, user_id: user.user_id, provider: provider.clone(), amount };
+        let command = TopUpCommand::Request { top_up_id, user_id: user.user_id, provider, amount };
         // A fresh id: nothing to load (NoStream still guards the append).
-        let (_, position) = state.top_ups.execute_on(top_up_id, TopUp::default(), command, context).await?;
-        let view = TopUpView {
-            top_up_id,
-            status: "pending".into(),
-            amount: amount.to_string(),
-            checkout_url: format!("/api/v1/payments/{provider}/checkout/{top_up_id}"),
-        };
-        Ok(Reply::created("top_up_created", view).position(position))
+        let outcome = state.top_ups.execute_on(top_up_id, TopUp::default(), command, context).await?;
+        Ok(match outcome.position {
+            Some(position) if outcome.replayed => Keyed::Replayed { first_position: position, last_position: position },
+            position => Keyed::Done(top_up_created(&outcome.top_up)?.position(position)),
+        })
+    };
+    idempotency::run(&state, &request, user.user_id, &body, work, |events| {
+        let mut top_up = TopUp::default();
+        for event in events.iter().filter(|e| e.stream.stream_type == domain::top_up::STREAM_TYPE) {
+            let event = TopUpEvent::from_payload(&event.event_type, event.payload.clone()).map_err(ApiError::internal)?;
+            top_up.apply(&event);
+        }
+        top_up_created(&top_up)
     })
     .await
+}
+
+/// The answer to a new top-up, from its state right after the request.
+fn top_up_created(top_up: &TopUp) -> Result<Reply, ApiError> {
+    let (Some(top_up_id), Some(provider), Some(amount)) = (top_up.id(), top_up.provider(), top_up.amount()) else {
+        return Err(ApiError::internal("a requested top-up without its request"));
+    };
+    let view = TopUpView {
+        top_up_id,
+        status: TopUpStatus::Pending.as_str().into(),
+        amount: amount.to_string(),
+        checkout_url: format!("/api/v1/payments/{provider}/checkout/{top_up_id}"),
+    };
+    Ok(Reply::created("top_up_created", view))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -228,15 +247,32 @@ pub async fn request_withdrawal(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Speaker)?;
-    idempotency::run(&state, &request, user.user_id, &body, "withdrawal", async |context| {
+    let work = async |context| {
         let input: WithdrawalRequest = json_body(&body)?;
         let amount = parse_amount(&input.amount)?;
         let withdrawal_id = Uuid::now_v7();
         let outcome = state.wallets.execute(user.user_id, WalletCommand::RequestWithdrawal { withdrawal_id, amount }, context).await?;
-        let view = WithdrawalView { withdrawal_id, status: "pending".into(), amount: amount.to_string() };
-        Ok(Reply::created("withdrawal_requested", view).position(outcome.position))
+        Ok(match outcome.position {
+            Some(position) if outcome.replayed => Keyed::Replayed { first_position: position, last_position: position },
+            position => Keyed::Done(withdrawal_requested(withdrawal_id, amount).position(position)),
+        })
+    };
+    idempotency::run(&state, &request, user.user_id, &body, work, |events| {
+        let requested = events.iter().find_map(|event| {
+            match WalletEvent::from_payload_ref(&event.event_type, event.schema_version, &event.payload) {
+                Ok(WalletEvent::WithdrawalRequested { withdrawal_id, amount, .. }) => Some((withdrawal_id, amount)),
+                _ => None,
+            }
+        });
+        let (withdrawal_id, amount) = requested.ok_or_else(|| ApiError::internal("a replayed withdrawal without its request"))?;
+        Ok(withdrawal_requested(withdrawal_id, amount))
     })
     .await
+}
+
+fn withdrawal_requested(withdrawal_id: Uuid, amount: Money) -> Reply {
+    let view = WithdrawalView { withdrawal_id, status: "pending".into(), amount: amount.to_string() };
+    Reply::created("withdrawal_requested", view)
 }
 
 /// Several fields' reasons in one 422.

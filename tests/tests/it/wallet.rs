@@ -345,7 +345,7 @@ async fn a_capture_settles_the_top_up_and_credits_the_wallet_in_one_append_or_no
     };
 
     let (first, captured) = capture(request("999999999.00"), "evt-1", "999999999.00").await;
-    let position = captured.unwrap().1.unwrap();
+    let position = captured.unwrap().position.unwrap();
     let appended = h.store.read_all(position - 2, 10).await.unwrap();
     let last_two: Vec<(&str, &str)> = appended.iter().rev().take(2).map(|e| (e.stream.stream_type.as_str(), e.event_type.as_str())).collect();
     assert_eq!(last_two, [("top_up", "TopUpPaymentCaptured"), ("wallet", "TopUpCaptured")], "one append, both streams");
@@ -358,4 +358,34 @@ async fn a_capture_settles_the_top_up_and_credits_the_wallet_in_one_append_or_no
     assert_eq!(refused.unwrap_err(), CommandError::Rejected(WalletError::InvalidAmount));
     assert_eq!(top_ups.load(second).await.unwrap().status(), Some(domain::top_up::TopUpStatus::Pending));
     assert_eq!(h.store.head().await.unwrap().position, head + 1, "only the request was appended");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_deciding_on_a_stale_cached_top_up_is_corrected_by_the_store() {
+    use domain::top_up::{TopUpCommand, TopUpError, TopUpStatus};
+    let h = Harness::new().await;
+    let user = h.open_wallet().await;
+    // Process A creates the top-up and so caches it as pending; process B settles it.
+    let here = commands::TopUps::new(h.store.clone());
+    let other_store = EventStore::start(h.db.another_pool(2).await, commands::upcasters()).await.unwrap();
+    let there = commands::TopUps::new(other_store.clone());
+    let there_wallets = WalletCommands::new(other_store);
+    let top_up_id = Uuid::now_v7();
+    let request = TopUpCommand::Request { top_up_id, user_id: user, provider: sandbox(), amount: money("30.00") };
+    here.execute(top_up_id, request, CommandContext::default()).await.unwrap();
+    let fresh = there.current(top_up_id).await.unwrap();
+    there.capture(&there_wallets, top_up_id, fresh, "evt-b".into(), money("30.00"), CommandContext::default()).await.unwrap();
+
+    // A still has it pending. The same notification changes nothing; another is refused.
+    let stale = here.current(top_up_id).await.unwrap();
+    assert_eq!(stale.status(), Some(TopUpStatus::Pending), "the cache is what makes this test meaningful");
+    let repeat = here.capture(&h.wallets, top_up_id, stale.clone(), "evt-b".into(), money("30.00"), CommandContext::default()).await.unwrap();
+    assert_eq!((repeat.position, repeat.top_up.status()), (None, Some(TopUpStatus::Captured)));
+    let other = here.capture(&h.wallets, top_up_id, stale, "evt-c".into(), money("30.00"), CommandContext::default()).await;
+    assert_eq!(other.unwrap_err(), CommandError::TopUpRejected(TopUpError::AlreadySettled));
+    let failed = here.execute(top_up_id, TopUpCommand::Fail { provider_event_id: "evt-d".into() }, CommandContext::default()).await;
+    assert_eq!(failed.unwrap_err(), CommandError::TopUpRejected(TopUpError::AlreadySettled));
+
+    assert_eq!(load_wallet(&h.store, user).await.unwrap().available(), money("30.00"), "credited once");
+    assert_eq!(here.current(top_up_id).await.unwrap().status(), Some(TopUpStatus::Captured), "the cache caught up");
 }
