@@ -12,7 +12,7 @@ use actix_web::middleware::from_fn;
 use commands::{TopUps, Users, WalletCommands};
 use event_store::EventStore;
 use event_store::relay::{Relay, RelayConfig};
-use projections::{ProjectorRunner, RunnerConfig};
+use projections::{LiveConfig, LiveFeed, ProjectorRunner, RunnerConfig};
 use sqlx::MySqlPool;
 use sqlx::mysql::MySqlPoolOptions;
 use tokio::sync::watch;
@@ -100,8 +100,9 @@ impl Application {
             .into_iter()
             .map(|projector| ProjectorRunner::new(store.clone(), projector, RunnerConfig::default()))
             .collect();
+        let live = nats.clone().map(|client| LiveFeed::start(store.clone(), client, LiveConfig::default(), shutdown.clone()));
         for runner in &projectors {
-            background.push(tokio::spawn(runner.clone().run(nats.clone(), shutdown.clone())));
+            background.push(tokio::spawn(runner.clone().run(live.clone(), shutdown.clone())));
         }
 
         let openapi = {

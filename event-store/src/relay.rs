@@ -29,6 +29,9 @@ pub struct RelayConfig {
     pub idle_poll_ms: u64,
     /// Pause after an outage (database or NATS) before trying again.
     pub retry_delay_ms: u64,
+    /// Longest time between checkpoint saves while publishing. A restart republishes at most
+    /// this much, and JetStream drops the repeats by `Nats-Msg-Id`.
+    pub checkpoint_interval_ms: u64,
 }
 
 impl Default for RelayConfig {
@@ -40,6 +43,7 @@ impl Default for RelayConfig {
             batch_size: 1000,
             idle_poll_ms: 50,
             retry_delay_ms: 1000,
+            checkpoint_interval_ms: 250,
         }
     }
 }
@@ -48,21 +52,39 @@ pub fn subject(prefix: &str, event: &StoredEvent) -> String {
     format!("{prefix}.{}.{}", event.stream.stream_type, event.event_type)
 }
 
-/// Creates the JetStream stream the relay publishes to, if it is missing.
+/// How long the fan-out keeps an event, and how much it keeps at most.
+const STREAM_MAX_AGE: Duration = Duration::from_secs(3600);
+const STREAM_MAX_BYTES: i64 = 512 * 1024 * 1024;
+
+/// Creates the JetStream stream the relay publishes to, or brings an existing one to this
+/// configuration. The store is the truth and NATS only the fan-out, so the stream lives in memory
+/// and for an hour: a NATS restart loses nothing that matters (projectors read the store, and the
+/// relay publishes again from its checkpoint), and the stream never grows without bound. A stream
+/// left on disk by an older version is replaced, since storage cannot be changed in place.
 pub async fn ensure_stream(
     jetstream: &jetstream::Context,
     stream_name: &str,
     subject_prefix: &str,
 ) -> Result<jetstream::stream::Stream, RelayError> {
-    jetstream
-        .get_or_create_stream(jetstream::stream::Config {
-            name: stream_name.to_owned(),
-            subjects: vec![format!("{subject_prefix}.>")],
-            duplicate_window: Duration::from_secs(120),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| RelayError::Nats(e.to_string()))
+    let nats = |e: &dyn std::fmt::Display| RelayError::Nats(e.to_string());
+    let config = jetstream::stream::Config {
+        name: stream_name.to_owned(),
+        subjects: vec![format!("{subject_prefix}.>")],
+        duplicate_window: Duration::from_secs(120),
+        storage: jetstream::stream::StorageType::Memory,
+        max_age: STREAM_MAX_AGE,
+        max_bytes: STREAM_MAX_BYTES,
+        ..Default::default()
+    };
+    if let Ok(existing) = jetstream.get_stream(stream_name).await {
+        let current = &existing.cached_info().config;
+        if current.storage == config.storage && current.max_age == config.max_age && current.max_bytes == config.max_bytes {
+            return Ok(existing);
+        }
+        tracing::info!(stream = stream_name, "replacing the fan-out stream with the current configuration");
+        jetstream.delete_stream(stream_name).await.map_err(|e| nats(&e))?;
+    }
+    jetstream.get_or_create_stream(config).await.map_err(|e| nats(&e))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,32 +144,49 @@ impl Relay {
         tracing::info!(lock = %self.config.lock_name, "relay is leading");
         ensure_stream(&self.jetstream, &self.config.stream_name, &self.config.subject_prefix).await?;
         let mut position = self.checkpoint(&mut lock).await?;
+        let mut saved_at = tokio::time::Instant::now();
+        let mut saved = position;
+        let checkpoint_interval = Duration::from_millis(self.config.checkpoint_interval_ms);
         let mut committed = self.store.committed_position();
         loop {
             if *shutdown.borrow() {
+                if saved != position {
+                    self.save_checkpoint(&mut lock, position).await?;
+                }
                 return Ok(());
             }
             let events = self.store.read_all_stored(position, self.config.batch_size).await?;
             let Some(last) = events.last().map(|e| e.position) else {
                 let poll = tokio::time::sleep(Duration::from_millis(self.config.idle_poll_ms));
                 tokio::select! {
-                    _ = poll => {}
+                    _ = poll => {
+                        // Quiet for a while: a good moment to save.
+                        if saved != position {
+                            self.save_checkpoint(&mut lock, position).await?;
+                            (saved, saved_at) = (position, tokio::time::Instant::now());
+                        }
+                    }
                     _ = committed.changed() => {}
                     _ = shutdown.changed() => {}
                 }
                 continue;
             };
             self.publish(&events).await?;
-            sqlx::query(
-                "INSERT INTO relay_checkpoints (relay, position) VALUES (?, ?) \
-                 ON DUPLICATE KEY UPDATE position = VALUES(position)",
-            )
-            .bind(&self.config.lock_name)
-            .bind(last)
-            .execute(&mut lock)
-            .await?;
             position = last;
+            if saved_at.elapsed() >= checkpoint_interval {
+                self.save_checkpoint(&mut lock, position).await?;
+                (saved, saved_at) = (position, tokio::time::Instant::now());
+            }
         }
+    }
+
+    async fn save_checkpoint(&self, lock: &mut MySqlConnection, position: u64) -> Result<(), RelayError> {
+        sqlx::query("INSERT INTO relay_checkpoints (relay, position) VALUES (?, ?) ON DUPLICATE KEY UPDATE position = VALUES(position)")
+            .bind(&self.config.lock_name)
+            .bind(position)
+            .execute(lock)
+            .await?;
+        Ok(())
     }
 
     async fn checkpoint(&self, lock: &mut MySqlConnection) -> Result<u64, RelayError> {

@@ -1,6 +1,7 @@
 //! The read side: projectors that fold the event log into read-model tables, and the runtime
-//! that keeps them current — catching up from the event store, following NATS JetStream live,
-//! and rebuilding into shadow tables that are swapped in whole.
+//! that keeps them current — catching up from the event store, following NATS JetStream live
+//! (one subscription per process, shared), and rebuilding into shadow tables that are swapped in
+//! whole.
 //!
 //! A projector writes only its own tables, and always together with its checkpoint in one
 //! transaction, so every event takes effect exactly once. Read models are disposable: a rebuild
@@ -8,6 +9,7 @@
 
 mod error;
 mod ledger;
+mod live;
 mod rebuild;
 mod runtime;
 mod users;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 
 pub use error::ProjectionError;
 pub use ledger::LedgerProjector;
+pub use live::{Chunk, LiveConfig, LiveFeed};
 pub use rebuild::{RebuildReport, rebuild};
 pub use runtime::{BoxFuture, Prepared, Projector, ProjectorRunner, RunnerConfig, Tables, checkpoint};
 pub use users::UsersProjector;

@@ -4,14 +4,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::push::OrderedConfig};
-use event_store::relay;
-use event_store::{EventStore, RecordedEvent, StoredEvent};
-use futures::StreamExt;
+use event_store::{EventStore, RecordedEvent};
 use sqlx::{Connection, MySqlConnection, MySqlPool, Row};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::ProjectionError;
+use crate::live::{Chunk, LiveFeed};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -53,21 +51,16 @@ pub trait Prepared: Send {
 #[derive(Clone, Debug)]
 pub struct RunnerConfig {
     pub batch_size: usize,
-    /// How often to read the store when nothing arrives (NATS absent, idle, or silent).
+    /// How often to read the store when not following the live feed.
     pub poll_ms: u64,
-    /// With NATS, how long without a message before reading the store anyway.
+    /// Following the live feed, how long without a chunk before reading the store anyway.
     pub live_fallback_ms: u64,
-    /// With NATS, how long to gather more messages after the first one of a batch.
-    pub live_linger_ms: u64,
     pub lock_wait_seconds: u32,
-    /// The JetStream stream and subject prefix the relay publishes to.
-    pub stream_name: String,
-    pub subject_prefix: String,
 }
 
 impl Default for RunnerConfig {
     fn default() -> Self {
-        Self { batch_size: 2000, poll_ms: 100, live_fallback_ms: 1000, live_linger_ms: 5, lock_wait_seconds: 30, stream_name: "EVENTS".into(), subject_prefix: "events".into() }
+        Self { batch_size: 2000, poll_ms: 100, live_fallback_ms: 1000, lock_wait_seconds: 30 }
     }
 }
 
@@ -235,10 +228,10 @@ impl ProjectorRunner {
         Ok(())
     }
 
-    /// Runs until `shutdown` turns true: catches up from the store, then follows NATS (when
-    /// given) or polls the store. The store stays the truth: a hole in what NATS delivers is filled
-    /// from it, and silence is checked against it.
-    pub async fn run(self, nats: Option<async_nats::Client>, mut shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` turns true: catches up from the store, then follows the live feed
+    /// (while it follows NATS) or polls the store. The store stays the truth: a hole in what the
+    /// feed delivers is filled from it, and silence is checked against it.
+    pub async fn run(self, live: Option<LiveFeed>, mut shutdown: watch::Receiver<bool>) {
         let retry = Duration::from_millis(self.config.live_fallback_ms);
         while let Err(error) = self.ensure_current_version().await {
             tracing::warn!(projector = self.name(), %error, "version check failed, will retry");
@@ -247,21 +240,19 @@ impl ProjectorRunner {
             }
         }
         let mut committed = self.store.committed_position();
-        let mut live: Option<jetstream::consumer::push::Ordered> = None;
+        let without_feed = watch::channel(false);
+        let mut following = live.as_ref().map_or_else(|| without_feed.1.clone(), LiveFeed::following);
+        let mut chunks: Option<broadcast::Receiver<Chunk>> = None;
         let mut behind = true;
         while !*shutdown.borrow() {
-            if live.is_none() {
-                // Only a connected client is asked: JetStream requests would otherwise wait out
-                // their timeout on every turn and stall the store polling below.
-                if let Some(client) = nats.as_ref().filter(|c| c.connection_state() == async_nats::connection::State::Connected) {
-                    match self.subscribe(client).await {
-                        Ok(messages) => {
-                            live = Some(messages);
-                            behind = true;
-                        }
-                        Err(error) => tracing::debug!(projector = self.name(), %error, "not following NATS yet"),
-                    }
+            match (&live, *following.borrow_and_update()) {
+                (Some(live), true) if chunks.is_none() => {
+                    // Subscribed before the catch-up below, so nothing falls between the two.
+                    chunks = Some(live.subscribe());
+                    behind = true;
                 }
+                (_, false) => chunks = None,
+                _ => {}
             }
             if behind {
                 if let Err(error) = self.catch_up().await {
@@ -273,18 +264,20 @@ impl ProjectorRunner {
                 }
                 behind = false;
             }
-            match live.as_mut() {
-                Some(messages) => {
+            match chunks.as_mut() {
+                Some(receiver) => {
                     tokio::select! {
-                        chunk = next_chunk(messages, self.config.batch_size, Duration::from_millis(self.config.live_linger_ms)) => match chunk {
-                            Some(chunk) => behind = !self.apply_live(chunk).await,
-                            None => {
-                                live = None;
+                        received = receiver.recv() => match received {
+                            Ok(chunk) => behind = !self.apply_live(&chunk).await,
+                            // Fell behind the feed's buffer, or the feed is gone: read the store.
+                            Err(_) => {
+                                chunks = None;
                                 behind = true;
                             }
                         },
                         // Silence is checked against the store: NATS may have lost something.
-                        _ = tokio::time::sleep(Duration::from_millis(self.config.live_fallback_ms)) => behind = true,
+                        _ = tokio::time::sleep(retry) => behind = true,
+                        _ = following.changed() => {}
                         _ = shutdown.changed() => {}
                     }
                 }
@@ -292,6 +285,7 @@ impl ProjectorRunner {
                     tokio::select! {
                         _ = committed.changed() => {}
                         _ = tokio::time::sleep(Duration::from_millis(self.config.poll_ms)) => {}
+                        _ = following.changed() => {}
                         _ = shutdown.changed() => {}
                     }
                     behind = true;
@@ -300,47 +294,19 @@ impl ProjectorRunner {
         }
     }
 
-    async fn subscribe(&self, client: &async_nats::Client) -> Result<jetstream::consumer::push::Ordered, String> {
-        let context = jetstream::new(client.clone());
-        let stream = relay::ensure_stream(&context, &self.config.stream_name, &self.config.subject_prefix)
-            .await
-            .map_err(|e| e.to_string())?;
-        // Created before the catch-up that follows, so nothing falls between the two.
-        let consumer = stream
-            .create_consumer(OrderedConfig {
-                deliver_subject: client.new_inbox(),
-                filter_subject: format!("{}.>", self.config.subject_prefix),
-                deliver_policy: DeliverPolicy::New,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        consumer.messages().await.map_err(|e| e.to_string())
-    }
-
-    /// Applies what NATS delivered when it continues the checkpoint. False when the store must
-    /// be read instead: a hole, an undecodable message, a failed batch.
-    async fn apply_live(&self, messages: Vec<StoredEvent>) -> bool {
-        let mut events = Vec::with_capacity(messages.len());
-        for stored in messages {
-            match self.store.upcasters().decode(stored) {
-                Ok(event) => events.push(event),
-                Err(error) => {
-                    tracing::warn!(projector = self.name(), %error, "undecodable live event, reading the store instead");
-                    return false;
-                }
-            }
-        }
+    /// Applies a live chunk where it continues what is applied. False when the store must be
+    /// read instead: a hole, a failed batch.
+    async fn apply_live(&self, chunk: &[RecordedEvent]) -> bool {
         let applied = *self.applied.borrow();
-        events.retain(|e| e.position > applied);
-        if events.is_empty() {
+        let fresh = &chunk[chunk.partition_point(|e| e.position <= applied)..];
+        if fresh.is_empty() {
             return true;
         }
-        let contiguous = events.iter().enumerate().all(|(i, e)| e.position == applied + 1 + i as u64);
+        let contiguous = fresh.iter().enumerate().all(|(i, e)| e.position == applied + 1 + i as u64);
         if !contiguous {
             return false;
         }
-        match apply_batch(self.store.pool(), self.projector.as_ref(), &events, self.config.lock_wait_seconds).await {
+        match apply_batch(self.store.pool(), self.projector.as_ref(), fresh, self.config.lock_wait_seconds).await {
             Ok(position) => {
                 self.advance(position);
                 true
@@ -350,35 +316,6 @@ impl ProjectorRunner {
                 false
             }
         }
-    }
-}
-
-/// The messages NATS has ready (at least one, waiting for it), decoded; `None` when the
-/// subscription ended.
-async fn next_chunk(
-    messages: &mut jetstream::consumer::push::Ordered,
-    limit: usize,
-    linger: Duration,
-) -> Option<Vec<StoredEvent>> {
-    let first = messages.next().await?.ok()?;
-    let mut chunk = Vec::new();
-    push_decoded(&mut chunk, &first);
-    // Under load, waiting a moment for more turns many small transactions into one.
-    let until = tokio::time::Instant::now() + linger;
-    while chunk.len() < limit {
-        match tokio::time::timeout_at(until, messages.next()).await {
-            Ok(Some(Ok(message))) => push_decoded(&mut chunk, &message),
-            Ok(Some(Err(_))) | Ok(None) => return Some(chunk),
-            Err(_) => break,
-        }
-    }
-    Some(chunk)
-}
-
-fn push_decoded(chunk: &mut Vec<StoredEvent>, message: &jetstream::Message) {
-    match serde_json::from_slice::<StoredEvent>(&message.payload) {
-        Ok(event) => chunk.push(event),
-        Err(error) => tracing::warn!(subject = %message.subject, %error, "ignoring a message that is not a relayed event"),
     }
 }
 
