@@ -53,12 +53,15 @@ pub fn subject(prefix: &str, event: &StoredEvent) -> String {
 }
 
 /// How long the fan-out keeps an event, and how much it keeps at most.
-const STREAM_MAX_AGE: Duration = Duration::from_secs(3600);
-const STREAM_MAX_BYTES: i64 = 512 * 1024 * 1024;
+const STREAM_MAX_AGE: Duration = Duration::from_secs(600);
+const STREAM_MAX_BYTES: i64 = 256 * 1024 * 1024;
+/// How long JetStream remembers a `Nats-Msg-Id`: well beyond a relay's takeover after a restart.
+/// Consumers skip anything older by position anyway.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(30);
 
 /// Creates the JetStream stream the relay publishes to, or brings an existing one to this
 /// configuration. The store is the truth and NATS only the fan-out, so the stream lives in memory
-/// and for an hour: a NATS restart loses nothing that matters (projectors read the store, and the
+/// and for ten minutes: a NATS restart loses nothing that matters (projectors read the store, and the
 /// relay publishes again from its checkpoint), and the stream never grows without bound. A stream
 /// left on disk by an older version is replaced, since storage cannot be changed in place.
 pub async fn ensure_stream(
@@ -70,7 +73,7 @@ pub async fn ensure_stream(
     let config = jetstream::stream::Config {
         name: stream_name.to_owned(),
         subjects: vec![format!("{subject_prefix}.>")],
-        duplicate_window: Duration::from_secs(120),
+        duplicate_window: DUPLICATE_WINDOW,
         storage: jetstream::stream::StorageType::Memory,
         max_age: STREAM_MAX_AGE,
         max_bytes: STREAM_MAX_BYTES,
@@ -78,7 +81,11 @@ pub async fn ensure_stream(
     };
     if let Ok(existing) = jetstream.get_stream(stream_name).await {
         let current = &existing.cached_info().config;
-        if current.storage == config.storage && current.max_age == config.max_age && current.max_bytes == config.max_bytes {
+        let same = current.storage == config.storage
+            && current.max_age == config.max_age
+            && current.max_bytes == config.max_bytes
+            && current.duplicate_window == config.duplicate_window;
+        if same {
             return Ok(existing);
         }
         tracing::info!(stream = stream_name, "replacing the fan-out stream with the current configuration");
