@@ -10,6 +10,7 @@
 mod error;
 mod hash;
 mod model;
+mod recent;
 pub mod relay;
 mod store;
 mod upcast;

@@ -155,6 +155,9 @@ impl Relay {
         let mut saved = position;
         let checkpoint_interval = Duration::from_millis(self.config.checkpoint_interval_ms);
         let mut committed = self.store.committed_position();
+        // This process's own appends are taken from memory; the database is read at start and
+        // whenever no local append came for a while, for what other processes appended.
+        let mut from_store = true;
         loop {
             if *shutdown.borrow() {
                 if saved != position {
@@ -162,18 +165,23 @@ impl Relay {
                 }
                 return Ok(());
             }
-            let events = self.store.read_all_stored(position, self.config.batch_size).await?;
+            let events = if from_store {
+                self.store.read_all_stored(position, self.config.batch_size).await?
+            } else {
+                self.store.tail_stored(position, self.config.batch_size).await?
+            };
             let Some(last) = events.last().map(|e| e.position) else {
                 let poll = tokio::time::sleep(Duration::from_millis(self.config.idle_poll_ms));
                 tokio::select! {
                     _ = poll => {
+                        from_store = true;
                         // Quiet for a while: a good moment to save.
                         if saved != position {
                             self.save_checkpoint(&mut lock, position).await?;
                             (saved, saved_at) = (position, tokio::time::Instant::now());
                         }
                     }
-                    _ = committed.changed() => {}
+                    _ = committed.changed() => from_store = false,
                     _ = shutdown.changed() => {}
                 }
                 continue;

@@ -7,6 +7,7 @@ use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlPool, Row};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::recent::RecentEvents;
 use crate::upcast::Upcasters;
 use crate::writer::{self, Job, KnownVersions, PreparedAppend, PreparedEvent, PreparedStream, Writer};
 use crate::{AppendOutcome, AppendRequest, EventStoreError, RecordedEvent, StoredEvent, StreamRef};
@@ -37,6 +38,7 @@ pub struct EventStore {
     writers: Arc<[mpsc::Sender<Job>]>,
     upcasters: Arc<Upcasters>,
     committed: watch::Receiver<u64>,
+    recent: Arc<RecentEvents>,
 }
 
 impl EventStore {
@@ -46,14 +48,16 @@ impl EventStore {
         let (committed_sender, committed) = watch::channel(head.position);
         let committed_sender = Arc::new(committed_sender);
         let known_versions = KnownVersions::default();
+        let recent = Arc::new(RecentEvents::default());
         let writers = (0..WRITERS)
             .map(|_| {
                 let (jobs, receiver) = mpsc::channel(APPEND_QUEUE_CAPACITY);
-                tokio::spawn(Writer::new(pool.clone(), receiver, committed_sender.clone(), known_versions.clone()).run());
+                let writer = Writer::new(pool.clone(), receiver, committed_sender.clone(), known_versions.clone(), recent.clone());
+                tokio::spawn(writer.run());
                 jobs
             })
             .collect();
-        Ok(Self { pool, writers, upcasters: Arc::new(upcasters), committed })
+        Ok(Self { pool, writers, upcasters: Arc::new(upcasters), committed, recent })
     }
 
     pub fn pool(&self) -> &MySqlPool {
@@ -115,12 +119,26 @@ impl EventStore {
 
     /// Like `read_all`, but exactly as stored: what the hash chain covers.
     pub async fn read_all_stored(&self, after_position: u64, limit: usize) -> Result<Vec<StoredEvent>, EventStoreError> {
+        let limit = limit.clamp(1, READ_BATCH_MAX);
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_EVENTS} WHERE position > ? ORDER BY position LIMIT ?")))
             .bind(after_position)
-            .bind(limit.clamp(1, READ_BATCH_MAX) as u64)
+            .bind(limit as u64)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(stored_event).collect()
+    }
+
+    /// For tailing what this process appends (the relay, woken by `committed_position`): the
+    /// events after `after_position` from memory, or from the database when memory lacks some
+    /// of them (evicted, or committed by the other writer a moment before). Empty once past
+    /// this process's last commit: other processes' appends are found by `read_all_stored`.
+    /// Audits and checks must read the database itself.
+    pub async fn tail_stored(&self, after_position: u64, limit: usize) -> Result<Vec<StoredEvent>, EventStoreError> {
+        let recent = self.recent.after(after_position, limit.clamp(1, READ_BATCH_MAX));
+        if !recent.is_empty() || after_position >= *self.committed.borrow() {
+            return Ok(recent);
+        }
+        self.read_all_stored(after_position, limit).await
     }
 
     pub async fn head(&self) -> Result<Head, EventStoreError> {

@@ -14,6 +14,7 @@ use sqlx::{Connection, MySql, MySqlConnection, MySqlPool, QueryBuilder, Row};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::hash::chain_hash;
+use crate::recent::RecentEvents;
 use crate::{AppendOutcome, EventStoreError, ExpectedVersion, StoredEvent, StreamRef};
 
 /// Most appends folded into one commit.
@@ -68,6 +69,7 @@ pub(crate) struct Writer {
     jobs: mpsc::Receiver<Job>,
     committed: Arc<watch::Sender<u64>>,
     known_versions: KnownVersions,
+    recent: Arc<RecentEvents>,
 }
 
 /// Stream versions the process's writers have read or committed, shared by them because one
@@ -118,8 +120,9 @@ impl Writer {
         jobs: mpsc::Receiver<Job>,
         committed: Arc<watch::Sender<u64>>,
         known_versions: KnownVersions,
+        recent: Arc<RecentEvents>,
     ) -> Self {
-        Self { pool, connection: None, jobs, committed, known_versions }
+        Self { pool, connection: None, jobs, committed, known_versions, recent }
     }
 
     /// Runs until every `EventStore` handle is dropped.
@@ -223,7 +226,7 @@ impl Writer {
         checks: Checks,
     ) -> Result<Vec<Result<AppendOutcome, EventStoreError>>, sqlx::Error> {
         let result = self.commit_in_transaction(appends, checks).await;
-        let (outcomes, last_position, versions) = match result {
+        let Committed { outcomes, rows, versions } = match result {
             Ok(committed) => committed,
             Err(error) => {
                 // The connection may be mid-transaction or broken, and the commit's fate unknown.
@@ -233,7 +236,8 @@ impl Writer {
             }
         };
         self.known_versions.learn(versions);
-        if let Some(position) = last_position {
+        if let Some(position) = rows.last().map(|row| row.position) {
+            self.recent.remember(rows);
             // Writers finish in any order; the watch only moves forward.
             self.committed.send_if_modified(|committed| {
                 let advanced = position > *committed;
@@ -244,8 +248,8 @@ impl Writer {
         Ok(outcomes)
     }
 
-    /// Returns each append's outcome, the last committed position and every stream version
-    /// known after the commit.
+    /// Returns each append's outcome, the rows committed and every stream version known after
+    /// the commit.
     async fn commit_in_transaction(
         &mut self,
         appends: &[&PreparedAppend],
@@ -332,7 +336,7 @@ impl Writer {
 
         if rows.is_empty() {
             tx.rollback().await?;
-            return Ok((outcomes, None, versions));
+            return Ok(Committed { outcomes, rows, versions });
         }
 
         insert_events(&mut tx, &rows).await?;
@@ -343,7 +347,7 @@ impl Writer {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok((outcomes, Some(position), versions))
+        Ok(Committed { outcomes, rows, versions })
     }
 }
 
@@ -356,7 +360,11 @@ fn classify(error: sqlx::Error) -> EventStoreError {
     EventStoreError::Unavailable(error)
 }
 
-type Committed = (Vec<Result<AppendOutcome, EventStoreError>>, Option<u64>, HashMap<StreamRef, u64>);
+struct Committed {
+    outcomes: Vec<Result<AppendOutcome, EventStoreError>>,
+    rows: Vec<StoredEvent>,
+    versions: HashMap<StreamRef, u64>,
+}
 
 pub(crate) fn now_micros() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)

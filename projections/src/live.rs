@@ -124,7 +124,10 @@ impl Feed {
                             Err(error) => tracing::warn!(%error, "undecodable live event"),
                         }
                     }
-                    None => break,
+                    None => {
+                        tracing::warn!("the NATS subscription ended; following again shortly");
+                        break;
+                    }
                 },
                 _ = shutdown.changed() => break,
             }

@@ -270,13 +270,17 @@ impl ProjectorRunner {
                         received = receiver.recv() => match received {
                             Ok(chunk) => behind = !self.apply_live(&chunk).await,
                             // Fell behind the feed's buffer, or the feed is gone: read the store.
-                            Err(_) => {
+                            Err(error) => {
+                                tracing::debug!(projector = self.name(), %error, "reading the store: lost the live feed");
                                 chunks = None;
                                 behind = true;
                             }
                         },
                         // Silence is checked against the store: NATS may have lost something.
-                        _ = tokio::time::sleep(retry) => behind = true,
+                        _ = tokio::time::sleep(retry) => {
+                            tracing::debug!(projector = self.name(), "reading the store: the live feed is silent");
+                            behind = true;
+                        }
                         _ = following.changed() => {}
                         _ = shutdown.changed() => {}
                     }
@@ -304,6 +308,7 @@ impl ProjectorRunner {
         }
         let contiguous = fresh.iter().enumerate().all(|(i, e)| e.position == applied + 1 + i as u64);
         if !contiguous {
+            tracing::debug!(projector = self.name(), applied, first = fresh[0].position, "reading the store: a hole in the live feed");
             return false;
         }
         match apply_batch(self.store.pool(), self.projector.as_ref(), fresh, self.config.lock_wait_seconds).await {

@@ -211,8 +211,10 @@ async fn torture_concurrent_appenders_never_let_a_tailing_reader_skip_or_repeat(
     let db = TestDatabase::new().await;
     let total = (APPENDERS * EVENTS_PER_APPENDER) as u64;
     let mut appenders = Vec::new();
+    let mut tailing_store = None;
     for appender in 0..APPENDERS {
         let store = EventStore::start(db.another_pool(2).await, Upcasters::new()).await.unwrap();
+        tailing_store.get_or_insert_with(|| store.clone());
         appenders.push(tokio::spawn(async move {
             let mut versions: HashMap<String, u64> = HashMap::new();
             let mut written = 0;
@@ -241,6 +243,19 @@ async fn torture_concurrent_appenders_never_let_a_tailing_reader_skip_or_repeat(
 
     let reader_store = store(&db).await;
     let mut tail = Tail { seen: Vec::with_capacity(total as usize + 100), out_of_order: 0 };
+    // A second reader tails through one of the appending processes, as its relay does: what that
+    // process appended comes from its memory, the rest from the database.
+    let tailing_store = tailing_store.unwrap();
+    let mut tailed: Vec<event_store::StoredEvent> = Vec::new();
+    let tail_more = async |tailed: &mut Vec<event_store::StoredEvent>| {
+        let after = tailed.last().map_or(0, |e| e.position);
+        let mut batch = tailing_store.tail_stored(after, 1000).await.unwrap();
+        if batch.is_empty() {
+            batch = tailing_store.read_all_stored(after, 1000).await.unwrap();
+        }
+        tailed.extend_from_slice(&batch);
+        !batch.is_empty()
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
     let mut appended_total: Option<u64> = None;
     loop {
@@ -248,6 +263,7 @@ async fn torture_concurrent_appenders_never_let_a_tailing_reader_skip_or_repeat(
         for event in &batch {
             tail.observe(event.position);
         }
+        tail_more(&mut tailed).await;
         if appended_total.is_none() && appenders.iter().all(|a| a.is_finished()) {
             let mut sum = 0;
             for appender in appenders.drain(..) {
@@ -274,16 +290,20 @@ async fn torture_concurrent_appenders_never_let_a_tailing_reader_skip_or_repeat(
 
     // The chain holds across the concurrent writers.
     let mut previous = GENESIS_HASH;
-    let mut after = 0;
+    let mut stored = Vec::new();
     loop {
-        let batch = reader_store.read_all_stored(after, 5000).await.unwrap();
-        let Some(last) = batch.last() else { break };
-        after = last.position;
+        let batch = reader_store.read_all_stored(stored.last().map_or(0, |e: &event_store::StoredEvent| e.position), 5000).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
         for event in &batch {
             assert_eq!(event.hash, chain_hash(&previous, event), "hash chain broken at {}", event.position);
             previous = event.hash;
         }
+        stored.extend(batch);
     }
+    while tail_more(&mut tailed).await {}
+    assert!(tailed == stored, "the tail through memory is exactly the stored log");
 }
 
 /// The same tailing reader against a log that takes positions from AUTO_INCREMENT, as most event

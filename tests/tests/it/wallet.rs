@@ -260,8 +260,14 @@ async fn the_relay_publishes_every_event_once_and_a_projector_follows_nats_live(
     assert!(runner.wait_for(last, Duration::from_secs(20)).await, "projector followed to {last}");
     assert_eq!(h.balance_row(user).await.0, dec!(20.00));
 
+    // Another process's append is found by the relay's reading of the store.
+    let other = WalletCommands::new(EventStore::start(h.db.another_pool(2).await, commands::upcasters()).await.unwrap());
+    let elsewhere = other.execute(user, top_up("1.00"), CommandContext::default()).await.unwrap().position.unwrap();
+    assert!(runner.wait_for(elsewhere, Duration::from_secs(20)).await, "projector followed to {elsewhere}");
     let jetstream = async_nats::jetstream::new(client);
     let mut stream = jetstream.get_stream(&config.stream_name).await.unwrap();
+    wait_until("all events in JetStream", async || stream.info().await.unwrap().state.messages == elsewhere).await;
+    let last = h.run(user, top_up("1.00")).await.unwrap().position.unwrap();
     wait_until("all events in JetStream", async || stream.info().await.unwrap().state.messages == last).await;
     let message = stream.get_last_raw_message_by_subject(&format!("{}.wallet.TopUpCaptured", config.subject_prefix)).await.unwrap();
     let event: event_store::StoredEvent = serde_json::from_slice(&message.payload).unwrap();
