@@ -38,6 +38,8 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("request body too large")]
+    PayloadTooLarge,
     #[error("validation failed: {0:?}")]
     Validation(FieldErrors),
     #[error("idempotency key reused with a different body")]
@@ -76,6 +78,7 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::Validation(_) => "validation_failed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Conflict(code) => code,
@@ -110,6 +113,7 @@ impl ResponseError for ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

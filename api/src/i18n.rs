@@ -71,6 +71,7 @@ fn texts(code: &str) -> (&'static str, &'static str) {
         "forbidden" => ("You are not allowed to do this.", "غير مسموح لك بهذا الإجراء."),
         "not_found" => ("Not found.", "غير موجود."),
         "method_not_allowed" => ("This method is not allowed here.", "هذه الطريقة غير مسموح بها هنا."),
+        "payload_too_large" => ("The request body is larger than 64 KiB.", "نص الطلب أكبر من 64 كيلوبايت."),
         "validation_failed" => ("Some fields are invalid.", "بعض الحقول غير صالحة."),
         "email_taken" => ("This email is already registered.", "هذا البريد الإلكتروني مسجل مسبقاً."),
         "username_taken" => ("This username is already taken.", "اسم المستخدم هذا مستخدم مسبقاً."),

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{ACCEPT_LANGUAGE, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, web};
+use actix_web::{HttpMessage, ResponseError, web};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -32,7 +33,7 @@ pub async fn conventions(
         let started = Instant::now();
         let response = match rate_limit(&request) {
             Err(error) => request.error_response(error),
-            Ok(()) => next.call(request).await?.map_into_boxed_body(),
+            Ok(()) => enveloped(next.call(request).await?.map_into_boxed_body()),
         };
         tracing::info!(status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "served");
         Ok::<_, actix_web::Error>(response)
@@ -42,6 +43,17 @@ pub async fn conventions(
         response.headers_mut().insert(REQUEST_ID_HEADER.parse().expect("valid header name"), value);
     }
     Ok(response)
+}
+
+/// A body over the size limit is refused by actix-web's own extractor, with its own plain answer;
+/// the client gets the envelope like for any other error.
+fn enveloped(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let foreign = response.response().error().is_some_and(|error| error.as_error::<ApiError>().is_none());
+    if foreign && response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let (request, _) = response.into_parts();
+        return ServiceResponse::new(request, ApiError::PayloadTooLarge.error_response());
+    }
+    response
 }
 
 /// Fixed one-minute windows per key: the user when the request carries a valid token, the

@@ -296,6 +296,14 @@ async fn malformed_requests_and_missing_headers_are_400() {
     assert_error(&app.post_json("/wallet/top-ups", Some(&user.token), &[("Idempotency-Key", "")], &top_up).await, 400, "invalid_idempotency_key");
     assert_eq!(app.post_json("/wallet/top-ups", Some(&user.token), &[("Idempotency-Key", &"k".repeat(255))], &top_up).await.status, 201);
 
+    // A body over 64 KiB is refused before any handler runs, with the envelope like any error.
+    let huge = format!(r#"{{"amount": "10.00", "provider": "sandbox", "note": "{}"}}"#, "x".repeat(70 * 1024));
+    let refused = app.post_raw("/wallet/top-ups", Some(&user.token), &[("Idempotency-Key", &key())], huge.as_bytes()).await;
+    assert_error(&refused, 413, "payload_too_large");
+    let arabic = app.post_raw("/wallet/top-ups", Some(&user.token), &[("Idempotency-Key", &key()), ("Accept-Language", "ar")], huge.as_bytes()).await;
+    assert_error(&arabic, 413, "payload_too_large");
+    assert!(arabic.body["message"].as_str().unwrap().contains("كيلوبايت"), "{}", arabic.text);
+
     // A refused body leaves the key free for the corrected request.
     let retried = key();
     let broken = app.post_raw("/wallet/top-ups", Some(&user.token), &[("Idempotency-Key", &retried)], b"{amount: 10}").await;
