@@ -7,7 +7,7 @@
 
 use actix_web::{HttpRequest, HttpResponse};
 use commands::CommandContext;
-use event_store::{AppendOutcome, RecordedEvent};
+use event_store::RecordedEvent;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -24,7 +24,14 @@ pub enum Keyed {
     /// It ran now: this is the answer.
     Done(Reply),
     /// The store had seen the key: the first command's events answer.
-    Replayed { first_position: u64, last_position: u64 },
+    Replayed,
+}
+
+impl Keyed {
+    /// `answer` (with `meta.position`) for a command that ran now, else the replay.
+    pub fn of(replayed: bool, position: Option<u64>, answer: impl FnOnce() -> Result<Reply, ApiError>) -> Result<Self, ApiError> {
+        Ok(if replayed { Self::Replayed } else { Self::Done(answer()?.position(position)) })
+    }
 }
 
 /// The header, validated: 400 when missing or malformed.
@@ -61,14 +68,16 @@ where
         request_fingerprint: Some(fingerprint.clone()),
         ..Default::default()
     };
-    let first = match work(context).await {
+    let refused = match work(context).await {
         Ok(Keyed::Done(reply)) => return Ok(reply.into_response()),
-        Ok(Keyed::Replayed { first_position, last_position }) => AppendOutcome { first_position, last_position, replayed: true },
+        Ok(Keyed::Replayed) => None,
         // Refused now, but the key may have been used by a request that was not.
-        Err(error) => match state.store.idempotent_outcome(&store_key).await? {
-            Some(first) => first,
-            None => return Err(error),
-        },
+        Err(error) => Some(error),
+    };
+    let first = match (state.store.idempotent_outcome(&store_key).await?, refused) {
+        (Some(first), _) => first,
+        (None, Some(error)) => return Err(error),
+        (None, None) => return Err(ApiError::internal("a replayed key the store does not hold")),
     };
     let count = (first.last_position + 1 - first.first_position) as usize;
     let events = state.store.read_all(first.first_position - 1, count).await?;

@@ -197,10 +197,7 @@ pub async fn create_top_up(
         let command = TopUpCommand::Request { top_up_id, user_id: user.user_id, provider, amount };
         // A fresh id: nothing to load (NoStream still guards the append).
         let outcome = state.top_ups.execute_on(top_up_id, TopUp::default(), command, context).await?;
-        Ok(match outcome.position {
-            Some(position) if outcome.replayed => Keyed::Replayed { first_position: position, last_position: position },
-            position => Keyed::Done(top_up_created(&outcome.top_up)?.position(position)),
-        })
+        Keyed::of(outcome.replayed, outcome.position, || top_up_created(&outcome.top_up))
     };
     idempotency::run(&state, &request, user.user_id, &body, work, |events| {
         let mut top_up = TopUp::default();
@@ -252,10 +249,7 @@ pub async fn request_withdrawal(
         let amount = parse_amount(&input.amount)?;
         let withdrawal_id = Uuid::now_v7();
         let outcome = state.wallets.execute(user.user_id, WalletCommand::RequestWithdrawal { withdrawal_id, amount }, context).await?;
-        Ok(match outcome.position {
-            Some(position) if outcome.replayed => Keyed::Replayed { first_position: position, last_position: position },
-            position => Keyed::Done(withdrawal_requested(withdrawal_id, amount).position(position)),
-        })
+        Keyed::of(outcome.replayed, outcome.position, || Ok(withdrawal_requested(withdrawal_id, amount)))
     };
     idempotency::run(&state, &request, user.user_id, &body, work, |events| {
         let requested = events.iter().find_map(|event| {
