@@ -9,16 +9,18 @@ seconds="${2:-10}"
 ./scripts/services.sh >/dev/null
 mysql --protocol=socket -uispeaker -pispeaker -e "DROP DATABASE IF EXISTS ispeaker_api_bench; CREATE DATABASE ispeaker_api_bench"
 cargo build --release --locked --bin ispeaker-api --bin api-bench
+release="${CARGO_TARGET_DIR:-target}/release"
 
 export PAYMENT_SANDBOX_SECRET="bench-sandbox-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 DATABASE_URL="mysql://ispeaker:ispeaker@localhost/ispeaker_api_bench?socket=/run/mysqld/mysqld.sock" \
 NATS_URL=127.0.0.1:4222 HTTP_ADDR=127.0.0.1:18090 RUST_LOG=warn \
 JWT_SECRET="bench-jwt-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+DATA_KEY_SECRET="bench-data-key-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
 RATE_LIMIT_PER_MINUTE=1000000000 AUTH_RATE_LIMIT_PER_MINUTE=1000000000 \
-  ./target/release/ispeaker-api &
+  "$release/ispeaker-api" &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18090/api/v1/health >/dev/null && break; sleep 0.2; done
 
-./target/release/api-bench --url http://127.0.0.1:18090/api/v1 --scenario wallet-read --clients "$clients" --seconds "$seconds"
-./target/release/api-bench --url http://127.0.0.1:18090/api/v1 --scenario top-up --clients "$clients" --seconds "$seconds"
+"$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario wallet-read --clients "$clients" --seconds "$seconds"
+"$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario top-up --clients "$clients" --seconds "$seconds"

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use chrono::{DateTime, Utc};
-use domain::user::Role;
+use domain::users::Role;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -18,6 +18,7 @@ pub const TOKEN_LIFETIME_HOURS: i64 = 24;
 /// How long a "not revoked" answer is trusted before asking the read model again.
 const REVOCATION_CACHE_TTL_MS: u64 = 2_000;
 const REVOCATION_CACHE_CAPACITY: u64 = 100_000;
+const KNOWN_USERS_CACHE_CAPACITY: u64 = 100_000;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -34,6 +35,7 @@ pub struct Tokens {
     decoding: DecodingKey,
     validation: Validation,
     revoked: moka::future::Cache<Uuid, bool>,
+    known_users: moka::future::Cache<Uuid, ()>,
 }
 
 impl Tokens {
@@ -49,6 +51,7 @@ impl Tokens {
                 .max_capacity(REVOCATION_CACHE_CAPACITY)
                 .time_to_live(Duration::from_millis(REVOCATION_CACHE_TTL_MS))
                 .build(),
+            known_users: moka::future::Cache::new(KNOWN_USERS_CACHE_CAPACITY),
         }
     }
 
@@ -64,6 +67,19 @@ impl Tokens {
         decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(|_| ApiError::InvalidToken)
     }
 
+    /// Whether the token's user exists in this deployment's store: a token signed with the right
+    /// secret for a user this deployment never registered is no one's. Known users are kept.
+    async fn is_known(&self, state: &AppState, user_id: Uuid) -> Result<bool, ApiError> {
+        if self.known_users.get(&user_id).await.is_some() {
+            return Ok(true);
+        }
+        let known = state.commands.users.exists(user_id).await?;
+        if known {
+            self.known_users.insert(user_id, ()).await;
+        }
+        Ok(known)
+    }
+
     /// Marks a token revoked in this process at once; other processes learn it from the read model.
     pub async fn remember_revoked(&self, token_id: Uuid) {
         self.revoked.insert(token_id, true).await;
@@ -73,11 +89,7 @@ impl Tokens {
         if let Some(revoked) = self.revoked.get(&token_id).await {
             return Ok(revoked);
         }
-        let revoked: Option<i32> = sqlx::query_scalar("SELECT 1 FROM revoked_tokens WHERE token_id = ?")
-            .bind(token_id)
-            .fetch_optional(&state.pool)
-            .await?;
-        let revoked = revoked.is_some();
+        let revoked = state.queries.users.is_token_revoked(token_id).await?;
         self.revoked.insert(token_id, revoked).await;
         Ok(revoked)
     }
@@ -126,7 +138,7 @@ impl FromRequest for AuthUser {
                 Some(claims) => claims,
                 None => state.tokens.verify(token)?,
             };
-            if state.tokens.is_revoked(&state, claims.jti).await? {
+            if state.tokens.is_revoked(&state, claims.jti).await? || !state.tokens.is_known(&state, claims.sub).await? {
                 return Err(ApiError::InvalidToken);
             }
             let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(ApiError::InvalidToken)?;

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::i18n::message;
+use crate::i18n::Text;
 
 /// `meta.pagination` of list answers.
 #[derive(Clone, Copy, Debug, Serialize, JsonSchema)]
@@ -23,29 +23,32 @@ impl Pagination {
     }
 }
 
+/// The success message when a route has no better one.
+pub const OK: Text = Text::new("ok", "OK", "تم بنجاح");
+
 pub struct Reply {
     status: StatusCode,
-    message_code: &'static str,
+    message: &'static Text,
     data: Value,
     meta: Map<String, Value>,
 }
 
 impl Reply {
     pub fn ok(data: impl Serialize) -> Self {
-        Self::with_status(StatusCode::OK, "ok", data)
+        Self::with_status(StatusCode::OK, &OK, data)
     }
 
-    pub fn created(message_code: &'static str, data: impl Serialize) -> Self {
-        Self::with_status(StatusCode::CREATED, message_code, data)
+    pub fn created(message: &'static Text, data: impl Serialize) -> Self {
+        Self::with_status(StatusCode::CREATED, message, data)
     }
 
-    pub fn with_status(status: StatusCode, message_code: &'static str, data: impl Serialize) -> Self {
+    pub fn with_status(status: StatusCode, message: &'static Text, data: impl Serialize) -> Self {
         let data = serde_json::to_value(data).unwrap_or(Value::Null);
-        Self { status, message_code, data, meta: Map::new() }
+        Self { status, message, data, meta: Map::new() }
     }
 
-    pub fn message(mut self, message_code: &'static str) -> Self {
-        self.message_code = message_code;
+    pub fn message(mut self, message: &'static Text) -> Self {
+        self.message = message;
         self
     }
 
@@ -67,7 +70,7 @@ impl Reply {
     }
 
     pub fn body(&self) -> Value {
-        json!({ "success": true, "message": message(self.message_code), "data": self.data, "meta": self.meta })
+        json!({ "success": true, "message": self.message.current(), "data": self.data, "meta": self.meta })
     }
 
     pub fn into_response(self) -> HttpResponse {

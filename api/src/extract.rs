@@ -1,51 +1,173 @@
-//! Small request helpers shared by handlers: JSON bodies, pagination and read-your-writes.
+//! Small request helpers shared by handlers: JSON bodies and pagination, with the field reasons
+//! they give.
 
-use std::time::Duration;
-
-use actix_web::HttpRequest;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::error::{ApiError, FieldErrors};
+use crate::i18n::Text;
 
-pub const MIN_POSITION_HEADER: &str = "X-Min-Position";
-/// How long a query waits for the read models to reach `X-Min-Position`.
-const MIN_POSITION_WAIT_MS: u64 = 3_000;
+pub const REQUIRED: Text = Text::new("required", "is required", "مطلوب");
+pub const INVALID: Text = Text::new("invalid", "is invalid", "غير صالح");
+pub const TOO_LONG: Text = Text::new("too_long", "is too long", "طويل جداً");
+pub const INVALID_PAGE: Text = Text::new("invalid_page", "must be a whole number of at least 1", "يجب أن يكون عدداً صحيحاً لا يقل عن 1");
+pub const INVALID_PER_PAGE: Text = Text::new("invalid_per_page", "must be a whole number from 1 to 100", "يجب أن يكون عدداً صحيحاً من 1 إلى 100");
+
+/// Field reasons every context uses.
+pub const REASONS: &[Text] = &[REQUIRED, INVALID, TOO_LONG, INVALID_PAGE, INVALID_PER_PAGE];
+
+/// The largest request body accepted.
+pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+
 pub const PER_PAGE_MAX: u64 = 100;
 const PER_PAGE_DEFAULT: u64 = 20;
 
-/// Parses a JSON body: 400 when it is not JSON, 422 when it is JSON of the wrong shape.
-pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+/// Parses a JSON body: 400 when it is not a JSON object (or names a key twice: which one would
+/// count is a guess), 422 naming every field that is missing or of the wrong type.
+pub fn json_body<T: DeserializeOwned + JsonSchema>(body: &[u8]) -> Result<T, ApiError> {
+    let value = unique_keys::parse(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     if !value.is_object() {
         return Err(ApiError::MalformedJson("the body must be a JSON object".into()));
     }
-    serde_json::from_value(value).map_err(|error| {
-        let text = error.to_string();
-        match text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
-            Some(field) => ApiError::field(leak_field(field), "required"),
-            None => ApiError::field("body", "invalid"),
-        }
-    })
+    T::deserialize(&value).map_err(|_| field_errors::<T>(&value))
 }
 
-/// Field names come from our own DTOs, so there are few of them; keep them for the error.
-fn leak_field(field: &str) -> &'static str {
-    match field {
-        "name" => "name",
-        "username" => "username",
-        "email" => "email",
-        "password" => "password",
-        "role" => "role",
-        "login" => "login",
-        "amount" => "amount",
-        "provider" => "provider",
-        "event_id" => "event_id",
-        "type" => "type",
-        "top_up_id" => "top_up_id",
-        _ => "body",
+/// Every field of `value` the schema of `T` refuses: required ones missing, present ones of the
+/// wrong JSON type or format. Only computed once deserializing failed.
+fn field_errors<T: JsonSchema>(value: &serde_json::Value) -> ApiError {
+    let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
+    let schema = schema.as_value();
+    let mut fields = FieldErrors::new();
+    let required = schema.get("required").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+    for name in required.iter().filter_map(serde_json::Value::as_str) {
+        if value.get(name).is_none_or(serde_json::Value::is_null) {
+            fields.entry(name.to_owned()).or_default().push(REQUIRED.code);
+        }
+    }
+    if let Some(properties) = schema.get("properties").and_then(serde_json::Value::as_object) {
+        for (name, property) in properties {
+            if let Some(given) = value.get(name)
+                && !given.is_null()
+                && !fits(property, given)
+            {
+                fields.entry(name.clone()).or_default().push(INVALID.code);
+            }
+        }
+    }
+    if fields.is_empty() {
+        fields.insert("body".to_owned(), vec![INVALID.code]);
+    }
+    ApiError::Validation(fields)
+}
+
+/// Whether a value has the JSON type (and, for ids, the format) a property's schema asks for.
+fn fits(property: &serde_json::Value, value: &serde_json::Value) -> bool {
+    let types: Vec<&str> = match property.get("type") {
+        Some(serde_json::Value::String(kind)) => vec![kind.as_str()],
+        Some(serde_json::Value::Array(kinds)) => kinds.iter().filter_map(serde_json::Value::as_str).collect(),
+        _ => return true,
+    };
+    let kind_fits = types.iter().any(|kind| match *kind {
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "null" => value.is_null(),
+        _ => true,
+    });
+    let format_fits = match (property.get("format").and_then(serde_json::Value::as_str), value.as_str()) {
+        (Some("uuid"), Some(text)) => uuid::Uuid::parse_str(text).is_ok(),
+        _ => true,
+    };
+    kind_fits && format_fits
+}
+
+/// A JSON parser that refuses an object naming a key twice, which `serde_json` would accept
+/// keeping the last.
+mod unique_keys {
+    use std::collections::HashSet;
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    pub fn parse(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let value = deserializer.deserialize_any(UniqueKeys)?;
+        deserializer.end()?;
+        Ok(value)
+    }
+
+    struct UniqueKeys;
+
+    impl<'de> Visitor<'de> for UniqueKeys {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value whose objects name each key once")
+        }
+
+        fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+            Ok(Value::Bool(value))
+        }
+
+        fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+            Ok(Value::from(value))
+        }
+
+        fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+            Ok(Value::from(value))
+        }
+
+        fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+            Ok(Value::from(value))
+        }
+
+        fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+            Ok(Value::String(value.to_owned()))
+        }
+
+        fn visit_string<E>(self, value: String) -> Result<Value, E> {
+            Ok(Value::String(value))
+        }
+
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
+            let mut values = Vec::new();
+            while let Some(value) = items.next_element_seed(UniqueKeysSeed)? {
+                values.push(value);
+            }
+            Ok(Value::Array(values))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Value, A::Error> {
+            let mut object = Map::new();
+            let mut seen = HashSet::new();
+            while let Some(key) = entries.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(de::Error::custom(format!("the key {key:?} appears twice")));
+                }
+                let value = entries.next_value_seed(UniqueKeysSeed)?;
+                object.insert(key, value);
+            }
+            Ok(Value::Object(object))
+        }
+    }
+
+    struct UniqueKeysSeed;
+
+    impl<'de> de::DeserializeSeed<'de> for UniqueKeysSeed {
+        type Value = Value;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+            deserializer.deserialize_any(UniqueKeys)
+        }
     }
 }
 
@@ -62,7 +184,7 @@ impl PageQuery {
     pub fn resolve(&self) -> Result<(u64, u64), ApiError> {
         let page = match &self.page {
             None => 1,
-            Some(text) => text.parse::<u64>().ok().filter(|p| (1..=1_000_000).contains(p)).ok_or(ApiError::field("page", "invalid_page"))?,
+            Some(text) => text.parse::<u64>().ok().filter(|p| (1..=1_000_000).contains(p)).ok_or(ApiError::field("page", &INVALID_PAGE))?,
         };
         let per_page = match &self.per_page {
             None => PER_PAGE_DEFAULT,
@@ -70,25 +192,48 @@ impl PageQuery {
                 .parse::<u64>()
                 .ok()
                 .filter(|p| (1..=PER_PAGE_MAX).contains(p))
-                .ok_or(ApiError::field("per_page", "invalid_per_page"))?,
+                .ok_or(ApiError::field("per_page", &INVALID_PER_PAGE))?,
         };
         Ok((page, per_page))
     }
 }
 
-/// Waits until every projector has applied `X-Min-Position`, if the request names one.
-pub async fn wait_for_min_position(request: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let Some(value) = request.headers().get(MIN_POSITION_HEADER) else { return Ok(()) };
-    let position: u64 = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| ApiError::MalformedRequest("X-Min-Position must be a whole number".into()))?;
-    let wait = Duration::from_millis(MIN_POSITION_WAIT_MS);
-    let waits = state.projectors.iter().map(|runner| runner.wait_for(position, wait));
-    if futures::future::join_all(waits).await.into_iter().all(|reached| reached) {
-        Ok(())
-    } else {
-        Err(ApiError::StaleRead(position))
+
+/// A request body, read whole within the body timeout (`REQUEST_BODY_TIMEOUT_MS`) and the size
+/// limit: a client that stalls mid-body is answered 408 instead of holding a connection forever.
+pub struct Body(pub actix_web::web::Bytes);
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl actix_web::FromRequest for Body {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Body, ApiError>>>>;
+
+    fn from_request(request: &actix_web::HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        use futures::StreamExt;
+        let mut payload = payload.take();
+        let timeout_ms = request.app_data::<actix_web::web::Data<crate::startup::AppState>>().map_or(10_000, |state| state.settings.request_body_timeout_ms);
+        Box::pin(async move {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(timeout_ms);
+            let mut body = actix_web::web::BytesMut::new();
+            loop {
+                let chunk = match tokio::time::timeout_at(deadline, payload.next()).await {
+                    Err(_) => return Err(ApiError::RequestTimeout),
+                    Ok(None) => return Ok(Body(body.freeze())),
+                    Ok(Some(Err(error))) => return Err(ApiError::MalformedRequest(error.to_string())),
+                    Ok(Some(Ok(chunk))) => chunk,
+                };
+                if body.len() + chunk.len() > REQUEST_BODY_BYTES_MAX {
+                    return Err(ApiError::PayloadTooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+        })
     }
 }

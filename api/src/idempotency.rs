@@ -6,7 +6,7 @@
 //! nothing else is written per request, and keys are kept as long as the events.
 
 use actix_web::{HttpRequest, HttpResponse};
-use commands::CommandContext;
+use commands::{CommandContext, Outcome, Transacted};
 use event_store::RecordedEvent;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -28,9 +28,17 @@ pub enum Keyed {
 }
 
 impl Keyed {
-    /// `answer` (with `meta.position`) for a command that ran now, else the replay.
-    pub fn of(replayed: bool, position: Option<u64>, answer: impl FnOnce() -> Result<Reply, ApiError>) -> Result<Self, ApiError> {
-        Ok(if replayed { Self::Replayed } else { Self::Done(answer()?.position(position)) })
+    /// `answer` (with `meta.position`) for a unit of work that ran now, else the replay.
+    pub fn of<T>(transacted: Transacted<T>, answer: impl FnOnce(T) -> Result<Reply, ApiError>) -> Result<Self, ApiError> {
+        Ok(match transacted {
+            Transacted::Done { value, position, .. } => Self::Done(answer(value)?.position(position)),
+            Transacted::Replayed { .. } => Self::Replayed,
+        })
+    }
+
+    /// `answer` (with `meta.position`) for a worker's command that ran now, else the replay.
+    pub fn of_outcome<E>(outcome: &Outcome<E>, answer: impl FnOnce() -> Result<Reply, ApiError>) -> Result<Self, ApiError> {
+        Ok(if outcome.replayed { Self::Replayed } else { Self::Done(answer()?.position(outcome.position)) })
     }
 }
 
@@ -74,13 +82,11 @@ where
         // Refused now, but the key may have been used by a request that was not.
         Err(error) => Some(error),
     };
-    let first = match (state.store.idempotent_outcome(&store_key).await?, refused) {
+    let (first, events) = match (state.commands.kernel.first_append(&store_key).await?, refused) {
         (Some(first), _) => first,
         (None, Some(error)) => return Err(error),
         (None, None) => return Err(ApiError::internal("a replayed key the store does not hold")),
     };
-    let count = (first.last_position + 1 - first.first_position) as usize;
-    let events = state.store.read_all(first.first_position - 1, count).await?;
     let recorded_fingerprint = events.first().and_then(|event| event.metadata.request_fingerprint.as_deref());
     if recorded_fingerprint != Some(fingerprint.as_str()) {
         return Err(ApiError::IdempotencyKeyReused);

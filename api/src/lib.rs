@@ -1,13 +1,19 @@
 //! The HTTP service the client apps talk to: actix-web handlers that authenticate, validate a
-//! request into a typed command or query, and hand it to the command layer or the read models.
+//! request into a typed command or query, and hand it to the command facade or the query facade.
 //!
-//! Only this crate knows HTTP. Handlers hold no business rule and never write a table: every
-//! change goes through `commands`, every read through the projections' tables.
+//! Only this crate knows HTTP. Handlers hold no business rule, never write a table and never
+//! reach the database or the store directly: every change goes through `commands::Commands`,
+//! every read through `projections::Queries`. Each context keeps its routes, DTOs and messages
+//! in a module of its own (`users`, `wallet`, …).
 
 pub mod auth;
+pub mod catalogue;
+pub mod commerce;
+pub mod docs;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod health;
 pub mod i18n;
 pub mod idempotency;
 pub mod middleware;
@@ -16,6 +22,8 @@ pub mod routes;
 pub mod seed;
 pub mod settings;
 pub mod startup;
+pub mod users;
+pub mod wallet;
 
 pub use settings::Settings;
 pub use startup::Application;

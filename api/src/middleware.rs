@@ -1,13 +1,14 @@
 //! What every request goes through: a request id (in every log line and the `X-Request-Id`
-//! header), the language of its messages, and the rate limits.
+//! header), the language of its messages, the rate limits, and read-your-writes: a GET with
+//! `X-Min-Position` waits until the projections its route reads have applied that position.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{ACCEPT_LANGUAGE, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
 use tracing::Instrument;
@@ -19,6 +20,9 @@ use crate::i18n::Lang;
 use crate::startup::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub const MIN_POSITION_HEADER: &str = "X-Min-Position";
+/// How long a query waits for its read models to reach `X-Min-Position`.
+const MIN_POSITION_WAIT_MS: u64 = 3_000;
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 const RATE_KEYS_MAX: u64 = 1_000_000;
 
@@ -31,7 +35,11 @@ pub async fn conventions(
     let span = tracing::info_span!("request", %request_id, method = %request.method(), path = %request.path());
     let handled = async move {
         let started = Instant::now();
-        let response = match rate_limit(&request) {
+        let checked = match rate_limit(&request).and_then(|()| database_up(&request)) {
+            Ok(()) => fresh_enough(&request).await,
+            Err(error) => Err(error),
+        };
+        let response = match checked {
             Err(error) => request.error_response(error),
             Ok(()) => enveloped(next.call(request).await?.map_into_boxed_body()),
         };
@@ -42,6 +50,7 @@ pub async fn conventions(
     if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
         response.headers_mut().insert(REQUEST_ID_HEADER.parse().expect("valid header name"), value);
     }
+    response.headers_mut().insert(actix_web::http::header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
     Ok(response)
 }
 
@@ -82,6 +91,41 @@ fn rate_limit(request: &ServiceRequest) -> Result<(), ApiError> {
         None => format!("ip:{address}"),
     };
     state.rate_limiter.check(&key, state.settings.rate_limit_per_minute)
+}
+
+/// While the database is known to be down, a request that needs it is answered 503 at once
+/// instead of waiting out a connection timeout. Health answers for itself; the docs need nothing.
+fn database_up(request: &ServiceRequest) -> Result<(), ApiError> {
+    let Some(state) = request.app_data::<web::Data<AppState>>() else { return Ok(()) };
+    let path = request.path();
+    let needs_no_database = path.ends_with("/health") || path.ends_with("/openapi.json") || path.contains("/docs");
+    if needs_no_database || state.commands.kernel.database_up() {
+        Ok(())
+    } else {
+        Err(ApiError::Unavailable("the database is down".to_owned()))
+    }
+}
+
+/// Waits, for a GET with `X-Min-Position`, until the projections its route reads have applied
+/// that position (503 `stale_read` after a few seconds). A request its route would refuse for
+/// want of a token is let through at once, to be answered 401.
+async fn fresh_enough(request: &ServiceRequest) -> Result<(), ApiError> {
+    if request.method() != Method::GET {
+        return Ok(());
+    }
+    let Some(value) = request.headers().get(MIN_POSITION_HEADER) else { return Ok(()) };
+    let Some(state) = request.app_data::<web::Data<AppState>>() else { return Ok(()) };
+    let Some(route) = request.match_pattern().and_then(|pattern| state.routes.get(request.method(), &pattern)) else { return Ok(()) };
+    if route.auth && request.extensions().get::<crate::auth::Claims>().is_none() {
+        return Ok(());
+    }
+    let position: u64 = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| ApiError::MalformedRequest("X-Min-Position must be a whole number".into()))?;
+    let wait = Duration::from_millis(MIN_POSITION_WAIT_MS);
+    if state.projections.wait_for(route.reads, position, wait).await { Ok(()) } else { Err(ApiError::StaleRead(position)) }
 }
 
 pub struct RateLimiter {

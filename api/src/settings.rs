@@ -9,12 +9,22 @@ pub struct Settings {
     pub database_url: String,
     /// Without it the relay does not run and projectors read the store directly.
     pub nats_url: Option<String>,
+    /// Names this deployment's fan-out on NATS (stream and subjects); by default the store's
+    /// own id, unique per database.
+    pub deployment_id: Option<String>,
     pub http_addr: SocketAddr,
+    /// The address clients reach this server at, for links it hands out (`PUBLIC_URL`); by
+    /// default `http://` and the address it listens on.
+    pub public_url: Option<String>,
     pub jwt_secret: Secret,
     pub payment_sandbox_secret: Secret,
+    /// Wraps every user's data key and names reservation streams: it must never change.
+    pub data_key_secret: Secret,
     pub rate_limit_per_minute: u32,
     pub auth_rate_limit_per_minute: u32,
     pub bootstrap_admin: Option<(String, Secret)>,
+    /// How long a client has to send a request's body, in milliseconds.
+    pub request_body_timeout_ms: u64,
     /// Seed demo data at start-up (the README's run command sets it).
     pub seed_demo_data: bool,
     /// Serve the sandbox provider's checkout page (development only).
@@ -82,6 +92,11 @@ impl Settings {
         let http_addr = http_addr
             .parse()
             .map_err(|_| SettingsError::Malformed { name: "HTTP_ADDR", reason: "must be host:port, e.g. 127.0.0.1:8080".into() })?;
+        let public_url = match get("PUBLIC_URL") {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url.trim_end_matches('/').to_owned()),
+            Some(_) => return Err(SettingsError::Malformed { name: "PUBLIC_URL", reason: "must start with http:// or https://".into() }),
+            None => None,
+        };
         let bootstrap_admin = match (get("BOOTSTRAP_ADMIN_EMAIL"), get("BOOTSTRAP_ADMIN_PASSWORD")) {
             (Some(email), Some(password)) => Some((email, Secret(password))),
             (None, None) => None,
@@ -91,12 +106,16 @@ impl Settings {
         Ok(Self {
             database_url,
             nats_url: get("NATS_URL"),
+            deployment_id: get("DEPLOYMENT_ID"),
             http_addr,
+            public_url,
             jwt_secret: secret("JWT_SECRET")?,
             payment_sandbox_secret: secret("PAYMENT_SANDBOX_SECRET")?,
+            data_key_secret: secret("DATA_KEY_SECRET")?,
             rate_limit_per_minute: number("RATE_LIMIT_PER_MINUTE", 60)?,
             auth_rate_limit_per_minute: number("AUTH_RATE_LIMIT_PER_MINUTE", 10)?,
             bootstrap_admin,
+            request_body_timeout_ms: u64::from(number("REQUEST_BODY_TIMEOUT_MS", 10_000)?),
             seed_demo_data: flag("SEED_DEMO_DATA"),
             sandbox_checkout: flag("SANDBOX_CHECKOUT"),
         })

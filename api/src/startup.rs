@@ -6,14 +6,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, dev::Server, web};
 use anyhow::Context;
-use actix_web::middleware::from_fn;
-use commands::{TopUps, Users, WalletCommands};
-use event_store::EventStore;
-use event_store::relay::{Relay, RelayConfig};
-use projections::{LiveConfig, LiveFeed, ProjectorRunner, RunnerConfig};
-use sqlx::MySqlPool;
+use commands::Commands;
+use event_store::relay::{Deployment, Relay, RelayConfig};
+use projections::{LiveConfig, LiveFeed, Projections, Queries, RunnerConfig};
 use sqlx::mysql::MySqlPoolOptions;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -21,7 +19,7 @@ use tokio::task::JoinHandle;
 use crate::auth::Tokens;
 use crate::error::ApiError;
 use crate::middleware::{RateLimiter, conventions};
-use crate::openapi::Routes;
+use crate::openapi::{RouteTable, Routes};
 use crate::routes;
 use crate::settings::Settings;
 
@@ -29,28 +27,28 @@ use crate::settings::Settings;
 const DATABASE_CONNECTIONS_MAX: u32 = 32;
 const DATABASE_ACQUIRE_TIMEOUT_MS: u64 = 5_000;
 const NATS_CONNECT_TIMEOUT_MS: u64 = 2_000;
-const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
-const WALLET_CACHE_CAPACITY: u64 = 100_000;
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-/// What every handler can reach.
+/// What every handler can reach: the command and query facades, never the pool or the store.
 pub struct AppState {
-    pub pool: MySqlPool,
-    pub store: EventStore,
-    pub wallets: WalletCommands,
-    pub top_ups: TopUps,
-    pub users: Users,
+    pub commands: Commands,
+    pub queries: Queries,
+    /// The projectors' progress, for `X-Min-Position` and health.
+    pub projections: Projections,
     pub tokens: Tokens,
     pub rate_limiter: RateLimiter,
-    /// `GET /wallet` answers, with the wallet projector's position they were read at.
-    pub wallet_cache: moka::future::Cache<uuid::Uuid, (crate::routes::wallet::WalletView, u64)>,
+    /// What each route needs and reads.
+    pub routes: RouteTable,
     /// The OpenAPI document, built once from the route table.
     pub openapi: String,
-    pub projectors: Vec<ProjectorRunner>,
     pub nats: Option<async_nats::Client>,
+    /// Where clients reach this server, for absolute links (no trailing slash).
+    pub public_url: String,
+    /// This deployment's fan-out on NATS.
+    pub deployment: Deployment,
     pub settings: Settings,
 }
 
@@ -71,10 +69,10 @@ impl Application {
             .await
             .context("connecting to DATABASE_URL")?;
         migrations::migrator().run(&pool).await.context("applying migrations")?;
-        let store = EventStore::start(pool.clone(), commands::upcasters()).await?;
-        let wallets = WalletCommands::new(store.clone());
+        let store = commands::open_store(pool.clone(), settings.data_key_secret.expose()).await?;
+        let commands = Commands::new(store.clone());
         if settings.seed_demo_data {
-            crate::seed::seed_demo_data(&wallets).await.context("seeding demo data")?;
+            crate::seed::seed_demo_data(&commands).await.context("seeding demo data")?;
         }
 
         let nats = match &settings.nats_url {
@@ -90,47 +88,40 @@ impl Application {
             None => None,
         };
 
+        let deployment = Deployment::new(&store, settings.deployment_id.as_deref(), settings.data_key_secret.expose())
+            .map_err(|reason| anyhow::anyhow!("setting DEPLOYMENT_ID is malformed: {reason}"))?;
         let (stop_background, shutdown) = watch::channel(false);
         let mut background = Vec::new();
         if let Some(client) = &nats {
-            let relay = Relay::new(store.clone(), client.clone(), RelayConfig::default());
+            let relay = Relay::new(store.clone(), client.clone(), RelayConfig::new(deployment.clone()));
             background.push(tokio::spawn(relay.run(shutdown.clone())));
         }
-        let projectors: Vec<ProjectorRunner> = projections::all()
-            .into_iter()
-            .map(|projector| ProjectorRunner::new(store.clone(), projector, RunnerConfig::default()))
-            .collect();
-        let live = nats.clone().map(|client| LiveFeed::start(store.clone(), client, LiveConfig::default(), shutdown.clone()));
-        for runner in &projectors {
-            background.push(tokio::spawn(runner.clone().run(live.clone(), shutdown.clone())));
-        }
+        let projections = Projections::new(&store, RunnerConfig::default());
+        let live = nats.clone().map(|client| LiveFeed::start(store.clone(), client, LiveConfig::new(deployment.clone()), shutdown.clone()));
+        background.extend(projections.start(live, &shutdown));
 
-        let openapi = {
-            let mut routes = Routes::for_docs();
-            routes::table(&mut routes);
-            routes.document().to_string()
-        };
-        let state = Arc::new(AppState {
-            pool,
-            top_ups: TopUps::new(store.clone()),
-            users: Users::new(store.clone()),
-            store,
-            wallets,
-            tokens: Tokens::new(settings.jwt_secret.expose()),
-            rate_limiter: RateLimiter::default(),
-            wallet_cache: moka::future::Cache::new(WALLET_CACHE_CAPACITY),
-            openapi,
-            projectors,
-            nats,
-            settings: settings.clone(),
-        });
-        // The users read model must be current to know whether an admin exists.
-        if let Some(users) = state.projectors.iter().find(|r| r.name() == "users") {
-            users.catch_up().await.context("catching up the users projection")?;
-        }
-        routes::auth::bootstrap_admin(&state).await.context("creating the bootstrap admin")?;
+        let mut routes = Routes::new();
+        routes::table(&mut routes);
         let listener = TcpListener::bind(settings.http_addr).with_context(|| format!("binding HTTP_ADDR {}", settings.http_addr))?;
         let port = listener.local_addr()?.port();
+        let public_url = settings.public_url.clone().unwrap_or_else(|| {
+            let host = if settings.http_addr.ip().is_unspecified() { "localhost".to_owned() } else { settings.http_addr.ip().to_string() };
+            format!("http://{host}:{port}")
+        });
+        let state = Arc::new(AppState {
+            queries: Queries::new(pool, &projections),
+            commands,
+            projections,
+            tokens: Tokens::new(settings.jwt_secret.expose()),
+            rate_limiter: RateLimiter::default(),
+            routes: routes.table(),
+            openapi: routes.document().to_string(),
+            nats,
+            public_url,
+            deployment,
+            settings: settings.clone(),
+        });
+        crate::users::bootstrap_admin(&state).await.context("creating the bootstrap admin")?;
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
             App::new()
@@ -138,7 +129,7 @@ impl Application {
                 .app_data(web::JsonConfig::default().error_handler(|error, _| ApiError::MalformedJson(error.to_string()).into()))
                 .app_data(web::QueryConfig::default().error_handler(|error, _| ApiError::MalformedRequest(error.to_string()).into()))
                 .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-                .app_data(web::PayloadConfig::default().limit(REQUEST_BODY_BYTES_MAX))
+                .app_data(web::PayloadConfig::default().limit(crate::extract::REQUEST_BODY_BYTES_MAX))
                 .configure(routes::configure)
                 .default_service(web::to(not_found))
                 .wrap(from_fn(conventions))

@@ -52,17 +52,9 @@ impl ProviderName {
             Err(LedgerError::BadProvider(name.to_owned()))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for ProviderName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text_value!(ProviderName, LedgerError, LedgerError::BadProvider);
 
 impl FromStr for ProviderName {
     type Err = LedgerError;
@@ -93,9 +85,15 @@ pub enum Account {
     WalletAvailable(Uuid),
     /// Earnings not yet released to the user (also a liability).
     WalletPending(Uuid),
+    /// What the user owes the platform: a reversed earning their available balance could not
+    /// cover. An asset, so debit-normal.
+    WalletOwed(Uuid),
     PlatformRevenue,
     VatPayable,
     WithdrawalsPayable,
+    /// Money received that could not go where it was meant to (a capture the wallet could not
+    /// take), held for an operator to resolve: a liability.
+    Suspense,
     /// Money held at, or owed to/by, a payment provider: an asset, so debit-normal.
     ProviderClearing(ProviderName),
 }
@@ -103,7 +101,7 @@ pub enum Account {
 impl Account {
     /// True when the account's balance grows with credits (liabilities and revenue).
     pub fn is_credit_normal(&self) -> bool {
-        !matches!(self, Account::ProviderClearing(_))
+        !matches!(self, Account::ProviderClearing(_) | Account::WalletOwed(_))
     }
 }
 
@@ -112,9 +110,11 @@ impl fmt::Display for Account {
         match self {
             Account::WalletAvailable(user) => write!(f, "wallet:{user}:available"),
             Account::WalletPending(user) => write!(f, "wallet:{user}:pending"),
+            Account::WalletOwed(user) => write!(f, "wallet:{user}:owed"),
             Account::PlatformRevenue => f.write_str("platform:revenue"),
             Account::VatPayable => f.write_str("platform:vat_payable"),
             Account::WithdrawalsPayable => f.write_str("platform:withdrawals_payable"),
+            Account::Suspense => f.write_str("platform:suspense"),
             Account::ProviderClearing(provider) => write!(f, "clearing:{provider}"),
         }
     }
@@ -129,6 +129,7 @@ impl FromStr for Account {
             "platform:revenue" => return Ok(Account::PlatformRevenue),
             "platform:vat_payable" => return Ok(Account::VatPayable),
             "platform:withdrawals_payable" => return Ok(Account::WithdrawalsPayable),
+            "platform:suspense" => return Ok(Account::Suspense),
             _ => {}
         }
         if let Some(provider) = code.strip_prefix("clearing:") {
@@ -146,6 +147,7 @@ impl FromStr for Account {
         match kind {
             "available" => Ok(Account::WalletAvailable(user_id)),
             "pending" => Ok(Account::WalletPending(user_id)),
+            "owed" => Ok(Account::WalletOwed(user_id)),
             _ => Err(bad()),
         }
     }

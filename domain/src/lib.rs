@@ -1,13 +1,20 @@
-//! The pure business core of iSpeaker Live's wallet and ledger: it decides what happens
-//! (`handle` turns a command into events or a rejection) and applies what happened (`apply`
-//! folds events into state). It never does I/O: no database, no network, no clock and no
-//! randomness. Times and ids come in through commands, so every decision is reproducible
-//! from its inputs, and replaying the same events always rebuilds the same state.
+//! The pure business core of iSpeaker Live: it decides what happens (`handle` turns a command
+//! into events or a rejection) and applies what happened (`apply` folds events into state). It
+//! never does I/O: no database, no network, no clock and no randomness (clippy's
+//! `disallowed-methods` refuses them here). Times and ids come in through commands, so every
+//! decision is reproducible from its inputs, and replaying the same events always rebuilds the
+//! same state.
+//!
+//! `kernel` is what every context builds on; each context (`users`, `wallet`, `catalogue`, `commerce`, …) keeps its
+//! aggregates, events with their schema table, and rejections in a module of its own.
 
-pub mod codec;
+pub mod catalogue;
+pub mod commerce;
+pub mod kernel;
 pub mod ledger;
 pub mod money;
-pub mod schema;
-pub mod user;
-pub mod top_up;
+pub mod users;
 pub mod wallet;
+
+/// Every context's events, upcasters and rejections: one line per context.
+pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS];

@@ -103,6 +103,11 @@ impl Money {
         Money::from_decimal(Decimal::new(halalas, MONEY_SCALE))
     }
 
+    /// An amount known when compiling, such as a limit: at most 42,949,672.95 SAR.
+    pub const fn from_halalas_const(halalas: u32) -> Money {
+        Money(Decimal::from_parts(halalas, 0, 0, false, MONEY_SCALE))
+    }
+
     /// The amount as a decimal with scale 2.
     pub fn amount(self) -> Decimal {
         self.0

@@ -2,61 +2,19 @@
 //! the value types a registration is made of.
 
 use chrono::{DateTime, TimeZone, Utc};
-use domain::user::{
-    DisplayName, EMAIL_STREAM_TYPE, Email, Language, ReservationEvent, Role, USERNAME_STREAM_TYPE,
-    User, UserCommand, UserError, UserEvent, Username, check_password_strength, email_stream_id,
-    granted_roles,
+use domain::kernel::testing::{self, Given};
+use domain::kernel::{DomainEvent, Rejection};
+use domain::users::{
+    DisplayName, Email, Language, Reservation, ReservationCommand, ReservationError, ReservationEvent, Role, User,
+    UserCommand, UserError, UserEvent, Username, check_password_strength, granted_roles,
 };
 use uuid::Uuid;
 
-// ---- the given/when/then helper ----
+// ---- the given/when/then harness every context shares ----
 
-struct Given {
-    user: User,
+fn given(events: impl IntoIterator<Item = UserEvent>) -> Given<User> {
+    testing::given(events)
 }
-
-struct When {
-    user: User,
-    result: Result<Vec<UserEvent>, UserError>,
-}
-
-fn given(events: impl IntoIterator<Item = UserEvent>) -> Given {
-    let events: Vec<UserEvent> = events.into_iter().collect();
-    Given {
-        user: User::replay(&events),
-    }
-}
-
-impl Given {
-    fn when(self, command: UserCommand) -> When {
-        let result = self.user.handle(command);
-        When {
-            user: self.user,
-            result,
-        }
-    }
-}
-
-impl When {
-    /// Asserts the events and returns the state after applying them.
-    #[track_caller]
-    fn then(self, expected: Vec<UserEvent>) -> User {
-        let events = self.result.expect("command should succeed");
-        assert_eq!(events, expected);
-        let mut user = self.user;
-        for event in &events {
-            user.apply(event);
-        }
-        user
-    }
-
-    #[track_caller]
-    fn then_error(self, expected: UserError) {
-        assert_eq!(self.result, Err(expected));
-    }
-}
-
-// ---- fixtures ----
 
 fn user_id() -> Uuid {
     Uuid::from_u128(0x0190_f5e2_7b1c_7d2e_8f00_1234_5678_9abc)
@@ -82,10 +40,10 @@ fn register(roles: Vec<Role>) -> UserCommand {
 fn registered(roles: Vec<Role>) -> UserEvent {
     UserEvent::UserRegistered {
         user_id: user_id(),
-        name: DisplayName::parse("Sara Al-Harbi").unwrap(),
-        username: Username::parse("sara.k").unwrap(),
-        email: Email::parse("sara@example.com").unwrap(),
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        name: DisplayName::parse("Sara Al-Harbi").unwrap().into(),
+        username: Username::parse("sara.k").unwrap().into(),
+        email: Email::parse("sara@example.com").unwrap().into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned().into(),
         roles,
         language: Language::Ar,
         registered_at: at(1),
@@ -126,7 +84,6 @@ fn registering_records_the_normalized_profile() {
     assert_eq!(user.roles(), &[Role::Student]);
     assert_eq!(user.language(), Some(Language::Ar));
     assert_eq!(user.registered_at(), Some(at(1)));
-    assert_eq!(user.version(), 1);
 }
 
 #[test]
@@ -157,7 +114,7 @@ fn roles_are_sorted_and_deduplicated() {
 fn registering_without_a_role_is_refused() {
     given([])
         .when(register(vec![]))
-        .then_error(UserError::InvalidRole);
+        .then_rejected(UserError::InvalidRole);
 }
 
 #[test]
@@ -186,41 +143,32 @@ fn registering_without_a_password_hash_is_refused() {
             language,
             registered_at,
         })
-        .then_error(UserError::InvalidPasswordHash);
+        .then_rejected(UserError::InvalidPasswordHash);
 }
 
 #[test]
 fn registering_twice_is_refused() {
     given([registered(vec![Role::Student])])
         .when(register(vec![Role::Student]))
-        .then_error(UserError::AlreadyRegistered);
+        .then_rejected(UserError::AlreadyRegistered);
 }
 
 #[test]
-fn a_registration_reserves_its_email_and_username() {
-    let reservations = registered(vec![Role::Student]).reservations();
-    assert_eq!(
-        reservations,
-        vec![
-            ReservationEvent::EmailReserved {
-                email: Email::parse("sara@example.com").unwrap(),
-                user_id: user_id(),
-            },
-            ReservationEvent::UsernameReserved {
-                username: Username::parse("sara.k").unwrap(),
-                user_id: user_id(),
-            },
-        ]
-    );
-    assert_eq!(
-        reservations[0].stream(),
-        (EMAIL_STREAM_TYPE, "sara@example.com".to_owned())
-    );
-    assert_eq!(
-        reservations[1].stream(),
-        (USERNAME_STREAM_TYPE, "sara.k".to_owned())
-    );
-    assert!(revoked(1, 2).reservations().is_empty());
+fn an_email_or_username_is_reserved_once() {
+    let holder = user_id();
+    let reservation = testing::given::<Reservation>([])
+        .when(ReservationCommand::ReserveEmail { user_id: holder })
+        .then(vec![ReservationEvent::EmailReserved { user_id: holder }]);
+    assert_eq!(reservation.holder(), Some(holder));
+    testing::given::<Reservation>([ReservationEvent::EmailReserved { user_id: holder }])
+        .when(ReservationCommand::ReserveEmail { user_id: Uuid::from_u128(2) })
+        .then_rejected(ReservationError::EmailTaken);
+    testing::given::<Reservation>([ReservationEvent::UsernameReserved { user_id: holder }])
+        .when(ReservationCommand::ReserveUsername { user_id: Uuid::from_u128(2) })
+        .then_rejected(ReservationError::UsernameTaken);
+    // A reservation names the user, never the email or username itself.
+    let payload = ReservationEvent::EmailReserved { user_id: holder }.encode().unwrap().payload;
+    assert_eq!(payload, serde_json::json!({ "user_id": holder }));
 }
 
 // ---- token revocation ----
@@ -232,7 +180,6 @@ fn revoking_a_token_records_it() {
         .then(vec![revoked(7, 2)]);
     assert!(user.is_token_revoked(Uuid::from_u128(7)));
     assert!(!user.is_token_revoked(Uuid::from_u128(8)));
-    assert_eq!(user.version(), 2);
 }
 
 #[test]
@@ -246,55 +193,62 @@ fn revoking_a_token_twice_changes_nothing() {
 fn revoking_for_an_unregistered_user_is_refused() {
     given([])
         .when(revoke(7, 2))
-        .then_error(UserError::NotRegistered);
+        .then_rejected(UserError::NotRegistered);
 }
 
 // ---- payloads ----
 
 #[test]
 fn events_round_trip_through_their_payloads() {
-    for event in [
-        registered(vec![Role::Student, Role::Speaker]),
-        revoked(7, 2),
-    ] {
-        let decoded = UserEvent::from_payload(
-            event.event_type(),
-            event.schema_version(),
-            event.to_payload(),
-        );
-        assert_eq!(decoded, Ok(event));
+    for event in [registered(vec![Role::Student, Role::Speaker]), revoked(7, 2)] {
+        testing::assert_round_trip(&event);
     }
-    for event in registered(vec![Role::Admin]).reservations() {
-        let decoded = ReservationEvent::from_payload(
-            event.event_type(),
-            event.schema_version(),
-            event.to_payload(),
-        );
-        assert_eq!(decoded, Ok(event));
+    for event in [ReservationEvent::EmailReserved { user_id: user_id() }, ReservationEvent::UsernameReserved { user_id: user_id() }] {
+        testing::assert_round_trip(&event);
     }
 }
 
 #[test]
-fn the_payload_uses_snake_case_roles_and_lowercase_languages() {
-    let payload = registered(vec![Role::Student, Role::Speaker]).to_payload();
+fn the_payload_uses_snake_case_roles_and_lowercase_languages_and_marks_personal_data() {
+    let encoded = registered(vec![Role::Student, Role::Speaker]).encode().unwrap();
+    assert_eq!(encoded.data_subject, Some(user_id()));
+    let payload = encoded.payload;
     assert_eq!(payload["roles"], serde_json::json!(["student", "speaker"]));
     assert_eq!(payload["language"], "ar");
-    assert_eq!(payload["email"], "sara@example.com");
+    assert_eq!(payload["email"], serde_json::json!({ "$personal": "sara@example.com" }));
     assert_eq!(payload["registered_at"], "2025-03-01T12:00:00Z");
+    assert_eq!(revoked(7, 2).encode().unwrap().data_subject, None);
 }
 
 #[test]
 fn decoding_refuses_unknown_types_other_versions_and_invalid_values() {
-    let payload = registered(vec![Role::Student]).to_payload();
-    assert!(UserEvent::from_payload("UserRenamed", 1, payload.clone()).is_err());
-    assert!(UserEvent::from_payload("UserRegistered", 2, payload.clone()).is_err());
-    assert!(UserEvent::from_payload("UserRegistered", 1, serde_json::json!([])).is_err());
+    let payload = registered(vec![Role::Student]).encode().unwrap().payload;
+    assert!(UserEvent::decode("UserRenamed", 2, &payload).is_err());
+    assert!(UserEvent::decode("UserRegistered", 1, &payload).is_err());
+    assert!(UserEvent::decode("UserRegistered", 2, &serde_json::json!([])).is_err());
     let mut bad_email = payload.clone();
-    bad_email["email"] = "not-an-email".into();
-    assert!(UserEvent::from_payload("UserRegistered", 1, bad_email).is_err());
-    let mut unnormalized = payload;
-    unnormalized["username"] = "Sara.K".into();
-    assert!(UserEvent::from_payload("UserRegistered", 1, unnormalized).is_err());
+    bad_email["email"] = serde_json::json!({ "$personal": "not-an-email" });
+    assert!(UserEvent::decode("UserRegistered", 2, &bad_email).is_err());
+    let mut unnormalized = payload.clone();
+    unnormalized["username"] = serde_json::json!({ "$personal": "Sara.K" });
+    assert!(UserEvent::decode("UserRegistered", 2, &unnormalized).is_err());
+    // Sealed data never reaches the domain: the store opens it first.
+    let mut sealed = payload;
+    sealed["email"] = serde_json::json!({ "$sealed": { "subject": user_id(), "data": "AAAA" } });
+    assert!(UserEvent::decode("UserRegistered", 2, &sealed).is_err());
+}
+
+#[test]
+fn an_erased_registration_still_decodes_and_shows_nothing_personal() {
+    let mut payload = registered(vec![Role::Student, Role::Speaker]).encode().unwrap().payload;
+    for field in ["name", "username", "email", "password_hash"] {
+        payload[field] = serde_json::json!({ "$erased": true });
+    }
+    let event = UserEvent::decode("UserRegistered", 2, &payload).unwrap();
+    let user = given([event]).state().clone();
+    assert!(user.is_registered() && user.is_erased());
+    assert_eq!((user.name(), user.email(), user.username(), user.password_hash()), (None, None, None, None));
+    assert_eq!(user.roles(), &[Role::Student, Role::Speaker]);
 }
 
 // ---- value types ----
@@ -331,11 +285,10 @@ fn invalid_emails_are_refused() {
 }
 
 #[test]
-fn emails_are_capped_at_the_stream_id_limit() {
+fn emails_are_capped_at_64_bytes() {
     let longest = format!("{}@example.com", "a".repeat(64 - "@example.com".len()));
     assert_eq!(longest.len(), 64);
-    let email = Email::parse(&longest).unwrap();
-    assert_eq!(email_stream_id(&email), longest);
+    assert!(Email::parse(&longest).is_ok());
     let too_long = format!("a{longest}");
     assert_eq!(Email::parse(&too_long), Err(UserError::InvalidEmail));
 }

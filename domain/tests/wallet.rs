@@ -3,59 +3,19 @@
 use chrono::{DateTime, TimeZone, Utc};
 use domain::ledger::{Account, JournalEntry, Posting, ProviderName};
 use domain::money::Money;
+use domain::kernel::testing::{self, Given};
+use domain::kernel::{DecodeError, DomainEvent, Rejection};
 use domain::wallet::{
-    DecodeError, PurchaseCategory, STREAM_TYPE, Wallet, WalletCommand, WalletError, WalletEvent,
+    PurchaseCategory, STREAM_TYPE, Wallet, WalletCommand, WalletError, WalletEvent,
     WithdrawalStatus,
 };
 use rust_decimal_macros::dec;
 use uuid::Uuid;
 
-// ---- the given/when/then helper ----
+// ---- the given/when/then harness every context shares ----
 
-struct Given {
-    wallet: Wallet,
-}
-
-struct When {
-    wallet: Wallet,
-    result: Result<Vec<WalletEvent>, WalletError>,
-}
-
-fn given(events: impl IntoIterator<Item = WalletEvent>) -> Given {
-    let events: Vec<WalletEvent> = events.into_iter().collect();
-    Given {
-        wallet: Wallet::replay(&events),
-    }
-}
-
-impl Given {
-    fn when(self, command: WalletCommand) -> When {
-        let result = self.wallet.handle(command);
-        When {
-            wallet: self.wallet,
-            result,
-        }
-    }
-}
-
-impl When {
-    /// Asserts the events and returns the state after applying them.
-    #[track_caller]
-    fn then(self, expected: Vec<WalletEvent>) -> Wallet {
-        let events = self.result.expect("command should succeed");
-        assert_eq!(events, expected);
-        let mut wallet = self.wallet;
-        for event in &events {
-            assert!(event.postings().is_none_or(JournalEntry::is_balanced));
-            wallet.apply(event);
-        }
-        wallet
-    }
-
-    #[track_caller]
-    fn then_error(self, expected: WalletError) {
-        assert_eq!(self.result, Err(expected));
-    }
+fn given(events: impl IntoIterator<Item = WalletEvent>) -> Given<Wallet> {
+    testing::given(events)
 }
 
 // ---- fixtures ----
@@ -120,6 +80,7 @@ fn earned(
 ) -> WalletEvent {
     WalletEvent::EarningsAdded {
         user_id: user(),
+        earning_id: id(order),
         order_id: id(order),
         amount: sar(amount),
         release_at: at(release_day),
@@ -180,6 +141,7 @@ fn top_up(top_up: u128, amount: &str) -> WalletCommand {
 fn purchase(order: u128, gross: &str, vat: &str) -> WalletCommand {
     WalletCommand::DebitForPurchase {
         order_id: id(order),
+        order_item_id: id(order),
         category: PurchaseCategory::Course,
         gross: sar(gross),
         vat: sar(vat),
@@ -189,6 +151,7 @@ fn purchase(order: u128, gross: &str, vat: &str) -> WalletCommand {
 
 fn earn(order: u128, amount: &str, release_day: u32) -> WalletCommand {
     WalletCommand::AddPendingEarnings {
+        earning_id: id(order),
         order_id: id(order),
         amount: sar(amount),
         release_at: at(release_day),
@@ -226,7 +189,6 @@ fn open_creates_a_sar_wallet() {
         .then(vec![opened()]);
     assert_eq!(wallet.user_id(), Some(user()));
     assert_eq!(wallet.available(), Money::ZERO);
-    assert_eq!(wallet.version(), 1);
     assert_eq!(STREAM_TYPE, "wallet");
 }
 
@@ -234,7 +196,7 @@ fn open_creates_a_sar_wallet() {
 fn open_twice_is_rejected() {
     given([opened()])
         .when(WalletCommand::Open { user_id: user() })
-        .then_error(WalletError::AlreadyOpen);
+        .then_rejected(WalletError::AlreadyOpen);
 }
 
 #[test]
@@ -249,7 +211,7 @@ fn every_other_command_needs_an_open_wallet() {
         reject(4),
     ];
     for command in commands {
-        given([]).when(command).then_error(WalletError::NotOpen);
+        given([]).when(command).then_rejected(WalletError::NotOpen);
     }
 }
 
@@ -270,21 +232,20 @@ fn repeated_top_up_capture_credits_once() {
         .when(top_up(1, "100"))
         .then(vec![]);
     assert_eq!(wallet.available(), sar("100"));
-    assert_eq!(wallet.version(), 2);
 }
 
 #[test]
 fn zero_top_up_is_rejected() {
     given([opened()])
         .when(top_up(1, "0"))
-        .then_error(WalletError::InvalidAmount);
+        .then_rejected(WalletError::InvalidAmount);
 }
 
 #[test]
 fn top_up_past_the_money_limit_is_rejected() {
     given([opened(), topped_up(1, "1000000000", "1000000000", "0")])
         .when(top_up(2, "0.01"))
-        .then_error(WalletError::InvalidAmount);
+        .then_rejected(WalletError::InvalidAmount);
 }
 
 // ---- purchases ----
@@ -296,6 +257,7 @@ fn purchase_debits_gross_and_splits_vat_from_revenue() {
         .then(vec![WalletEvent::WalletDebited {
             user_id: user(),
             order_id: id(7),
+            order_item_id: id(7),
             category: PurchaseCategory::Course,
             amount: sar("115"),
             vat: sar("15"),
@@ -325,8 +287,8 @@ fn purchase_debits_gross_and_splits_vat_from_revenue() {
 fn purchase_without_vat_omits_the_vat_posting() {
     let events = given([opened(), topped_up(1, "50", "50", "0")])
         .when(purchase(7, "50", "0"))
-        .result
-        .unwrap();
+        .then_ok()
+        .0;
     let postings = events[0].postings().unwrap().postings();
     assert_eq!(
         postings,
@@ -350,6 +312,7 @@ fn purchase_of_exactly_the_balance_leaves_zero() {
         .then(vec![WalletEvent::WalletDebited {
             user_id: user(),
             order_id: id(7),
+            order_item_id: id(7),
             category: PurchaseCategory::Course,
             amount: sar("10"),
             vat: sar("1.30"),
@@ -373,14 +336,13 @@ fn purchase_of_exactly_the_balance_leaves_zero() {
             .unwrap(),
         }]);
     assert_eq!(wallet.available(), Money::ZERO);
-    assert_eq!(wallet.version(), 3);
 }
 
 #[test]
 fn purchase_beyond_the_balance_is_rejected() {
     given([opened(), topped_up(1, "100", "100", "0")])
         .when(purchase(7, "100.01", "13.05"))
-        .then_error(WalletError::InsufficientFunds {
+        .then_rejected(WalletError::InsufficientFunds {
             available: sar("100"),
             required: sar("100.01"),
         });
@@ -391,17 +353,17 @@ fn purchase_with_vat_not_below_gross_is_rejected() {
     let history = [opened(), topped_up(1, "100", "100", "0")];
     given(history.clone())
         .when(purchase(7, "10", "10"))
-        .then_error(WalletError::VatExceedsGross);
+        .then_rejected(WalletError::VatExceedsGross);
     given(history)
         .when(purchase(7, "10", "11"))
-        .then_error(WalletError::VatExceedsGross);
+        .then_rejected(WalletError::VatExceedsGross);
 }
 
 #[test]
 fn zero_purchase_is_rejected() {
     given([opened(), topped_up(1, "100", "100", "0")])
         .when(purchase(7, "0", "0"))
-        .then_error(WalletError::InvalidAmount);
+        .then_rejected(WalletError::InvalidAmount);
 }
 
 // ---- earnings and settlement ----
@@ -421,7 +383,7 @@ fn earnings_are_pending_until_settled() {
 fn zero_earnings_are_rejected() {
     given([opened()])
         .when(earn(9, "0", 10))
-        .then_error(WalletError::InvalidAmount);
+        .then_rejected(WalletError::InvalidAmount);
 }
 
 #[test]
@@ -431,8 +393,32 @@ fn repeated_earnings_for_one_order_are_added_once() {
         .then(vec![]);
 }
 
+fn released(order: u128, amount: &str, owed_repaid: &str, balance_after: &str, pending_after: &str) -> WalletEvent {
+    let (amount, owed_repaid) = (sar(amount), sar(owed_repaid));
+    let released = amount.checked_sub(owed_repaid).unwrap();
+    let postings = [(pending(), amount.amount()), (owed(), -owed_repaid.amount()), (available(), -released.amount())]
+        .into_iter()
+        .filter(|(_, amount)| !amount.is_zero())
+        .map(|(account, amount)| Posting { account, amount })
+        .collect();
+    WalletEvent::EarningReleased {
+        user_id: user(),
+        earning_id: id(order),
+        order_id: id(order),
+        amount,
+        owed_repaid,
+        balance_after: sar(balance_after),
+        pending_balance_after: sar(pending_after),
+        postings: JournalEntry::new(postings).unwrap(),
+    }
+}
+
+fn owed() -> Account {
+    Account::WalletOwed(user())
+}
+
 #[test]
-fn settle_releases_only_due_earnings_in_one_event() {
+fn settle_releases_each_due_earning_on_its_own() {
     let history = [
         opened(),
         topped_up(1, "5", "5", "0"),
@@ -442,14 +428,7 @@ fn settle_releases_only_due_earnings_in_one_event() {
     ];
     let wallet = given(history)
         .when(WalletCommand::SettlePending { as_of: at(12) })
-        .then(vec![WalletEvent::PendingSettled {
-            user_id: user(),
-            amount: sar("100"),
-            order_ids: vec![id(9), id(10)],
-            balance_after: sar("105"),
-            pending_balance_after: sar("30"),
-            postings: JournalEntry::transfer(pending(), available(), sar("100")),
-        }]);
+        .then(vec![released(9, "80", "0", "85", "50"), released(10, "20", "0", "105", "30")]);
     assert_eq!(wallet.available(), sar("105"));
     assert_eq!(wallet.pending(), sar("30"));
     assert_eq!(wallet.total_earned(), sar("130"));
@@ -457,13 +436,94 @@ fn settle_releases_only_due_earnings_in_one_event() {
 }
 
 #[test]
+fn a_legacy_settlement_of_several_orders_releases_each_of_their_earnings() {
+    let settled = WalletEvent::PendingSettled {
+        user_id: user(),
+        amount: sar("100"),
+        order_ids: vec![id(9), id(10)],
+        balance_after: sar("100"),
+        pending_balance_after: sar("30"),
+        postings: JournalEntry::transfer(pending(), available(), sar("100")),
+    };
+    let history = [opened(), earned(9, "80", 10, "0", "80"), earned(10, "20", 12, "0", "100"), earned(11, "30", 20, "0", "130"), settled];
+    let wallet = given(history).state().clone();
+    assert_eq!((wallet.available(), wallet.pending()), (sar("100"), sar("30")));
+    assert_eq!(wallet.pending_earnings().iter().map(|earning| earning.earning_id).collect::<Vec<_>>(), vec![id(11)]);
+}
+
+// ---- refunds ----
+
+#[test]
+fn a_refund_credits_the_line_back_exactly_and_only_once() {
+    let history = [opened(), topped_up(1, "200", "200", "0")];
+    let (events, bought) = given(history.clone()).when(purchase(7, "115", "15")).then_ok();
+    assert_eq!(bought.available(), sar("85"));
+    let refund = WalletCommand::RefundPurchase { order_item_id: id(7) };
+    let (refunded, wallet) = given(history.iter().cloned().chain(events.clone())).when(refund.clone()).then_ok();
+    assert_eq!(wallet.available(), sar("200"));
+    let WalletEvent::PurchaseRefunded { amount, vat, postings, .. } = &refunded[0] else { panic!("a refund: {refunded:?}") };
+    assert_eq!((*amount, *vat), (sar("115"), sar("15")));
+    // Exactly the debit's postings, reversed.
+    let debit = events[0].postings().unwrap();
+    for account in [available(), Account::VatPayable, Account::PlatformRevenue] {
+        assert_eq!(postings.balance_of(&account), -debit.balance_of(&account), "{account}");
+    }
+    given(history.into_iter().chain(events).chain(refunded)).when(refund).then_rejected(WalletError::AlreadyRefunded);
+    given([opened()]).when(WalletCommand::RefundPurchase { order_item_id: id(8) }).then_rejected(WalletError::UnknownPurchase);
+}
+
+#[test]
+fn a_pending_earning_is_reversed_from_pending() {
+    let wallet = given([opened(), earned(9, "80", 10, "0", "80")])
+        .when(WalletCommand::ReverseEarning { earning_id: id(9) })
+        .then(vec![WalletEvent::EarningReversed {
+            user_id: user(),
+            earning_id: id(9),
+            order_id: id(9),
+            amount: sar("80"),
+            was_released: false,
+            owed: Money::ZERO,
+            description: "Arabic course sale".to_owned(),
+            balance_after: Money::ZERO,
+            pending_balance_after: Money::ZERO,
+            postings: JournalEntry::transfer(pending(), Account::PlatformRevenue, sar("80")),
+        }]);
+    assert_eq!((wallet.pending(), wallet.total_earned()), (Money::ZERO, Money::ZERO));
+    assert!(wallet.pending_earnings().is_empty(), "a reversed earning is never released");
+}
+
+#[test]
+fn a_released_earning_the_balance_cannot_cover_is_owed_and_repaid_by_the_next_release() {
+    // Released (80 available), then 60 withdrawn: 20 left to take back, 60 owed.
+    let history = vec![
+        opened(),
+        earned(9, "80", 10, "0", "80"),
+        released(9, "80", "0", "80", "0"),
+        withdrawal_requested(5, "60", "20"),
+        earned(10, "50", 20, "20", "50"),
+    ];
+    let (reversed, wallet) = given(history.clone()).when(WalletCommand::ReverseEarning { earning_id: id(9) }).then_ok();
+    let WalletEvent::EarningReversed { owed: owed_now, was_released, postings, .. } = &reversed[0] else { panic!("{reversed:?}") };
+    assert!(*was_released);
+    assert_eq!(*owed_now, sar("60"));
+    assert_eq!(postings.balance_of(&available()), dec!(20.00));
+    assert_eq!(postings.balance_of(&owed()), dec!(60.00));
+    assert_eq!((wallet.available(), wallet.owed(), wallet.total_earned()), (Money::ZERO, sar("60"), sar("50")));
+    // The next release repays the 60 owed before anything becomes available.
+    let wallet = given(history.into_iter().chain(reversed))
+        .when(WalletCommand::SettlePending { as_of: at(20) })
+        .then(vec![released(10, "50", "50", "0", "0")]);
+    assert_eq!((wallet.available(), wallet.owed()), (Money::ZERO, sar("10")));
+}
+
+#[test]
 fn settle_with_nothing_due_is_rejected() {
     given([opened()])
         .when(WalletCommand::SettlePending { as_of: at(30) })
-        .then_error(WalletError::NothingToSettle);
+        .then_rejected(WalletError::NothingToSettle);
     given([opened(), earned(9, "80", 10, "0", "80")])
         .when(WalletCommand::SettlePending { as_of: at(9) })
-        .then_error(WalletError::NothingToSettle);
+        .then_rejected(WalletError::NothingToSettle);
 }
 
 // ---- withdrawals ----
@@ -491,7 +551,7 @@ fn withdrawal_of_the_whole_balance_is_allowed() {
 fn withdrawal_beyond_the_balance_is_rejected() {
     given([opened(), topped_up(1, "100", "100", "0")])
         .when(request_withdrawal(5, "100.01"))
-        .then_error(WalletError::InsufficientFunds {
+        .then_rejected(WalletError::InsufficientFunds {
             available: sar("100"),
             required: sar("100.01"),
         });
@@ -501,7 +561,7 @@ fn withdrawal_beyond_the_balance_is_rejected() {
 fn zero_withdrawal_is_rejected() {
     given([opened(), topped_up(1, "100", "100", "0")])
         .when(request_withdrawal(5, "0"))
-        .then_error(WalletError::InvalidAmount);
+        .then_rejected(WalletError::InvalidAmount);
 }
 
 #[test]
@@ -512,7 +572,7 @@ fn duplicate_withdrawal_id_is_rejected() {
         withdrawal_requested(5, "10", "90"),
     ])
     .when(request_withdrawal(5, "10"))
-    .then_error(WalletError::DuplicateWithdrawal);
+    .then_rejected(WalletError::DuplicateWithdrawal);
 }
 
 #[test]
@@ -553,10 +613,10 @@ fn rejecting_a_withdrawal_returns_the_money() {
 fn unknown_withdrawal_is_rejected() {
     given([opened()])
         .when(complete(5))
-        .then_error(WalletError::UnknownWithdrawal);
+        .then_rejected(WalletError::UnknownWithdrawal);
     given([opened()])
         .when(reject(5))
-        .then_error(WalletError::UnknownWithdrawal);
+        .then_rejected(WalletError::UnknownWithdrawal);
 }
 
 #[test]
@@ -569,10 +629,10 @@ fn finished_withdrawal_cannot_change_again() {
     ];
     given(completed.clone())
         .when(complete(5))
-        .then_error(WalletError::WithdrawalNotPending);
+        .then_rejected(WalletError::WithdrawalNotPending);
     given(completed)
         .when(reject(5))
-        .then_error(WalletError::WithdrawalNotPending);
+        .then_rejected(WalletError::WithdrawalNotPending);
     let rejected = [
         opened(),
         topped_up(1, "100", "100", "0"),
@@ -581,10 +641,10 @@ fn finished_withdrawal_cannot_change_again() {
     ];
     given(rejected.clone())
         .when(complete(5))
-        .then_error(WalletError::WithdrawalNotPending);
+        .then_rejected(WalletError::WithdrawalNotPending);
     given(rejected)
         .when(reject(5))
-        .then_error(WalletError::WithdrawalNotPending);
+        .then_rejected(WalletError::WithdrawalNotPending);
 }
 
 // ---- errors and payloads ----
@@ -626,9 +686,10 @@ fn category_codes_are_snake_case() {
 #[test]
 fn payload_uses_strings_for_money_and_rfc3339_for_time() {
     let event = earned(9, "80", 10, "0", "80");
-    assert_eq!(event.event_type(), "EarningsAdded");
-    assert_eq!(event.schema_version(), 1);
-    let payload = event.to_payload();
+    let encoded = event.encode().unwrap();
+    assert_eq!(encoded.event_type, "EarningsAdded");
+    assert_eq!(encoded.schema_version, 2);
+    let payload = encoded.payload;
     assert_eq!(payload["amount"], "80.00");
     assert_eq!(payload["pending_balance_after"], "80.00");
     assert_eq!(payload["release_at"], "2025-03-10T12:00:00Z");
@@ -637,15 +698,16 @@ fn payload_uses_strings_for_money_and_rfc3339_for_time() {
         format!("wallet:{}:pending", user())
     );
     assert_eq!(
-        WalletEvent::from_payload("EarningsAdded", 1, payload),
+        WalletEvent::decode("EarningsAdded", 2, &payload),
         Ok(event)
     );
 
     let top_up = topped_up(1, "100", "100", "0");
-    assert_eq!(top_up.schema_version(), 2);
-    assert_eq!(top_up.event_type(), "TopUpCaptured");
+    let encoded = top_up.encode().unwrap();
+    assert_eq!(encoded.schema_version, 2);
+    assert_eq!(encoded.event_type, "TopUpCaptured");
     assert_eq!(
-        WalletEvent::from_payload("TopUpCaptured", 2, top_up.to_payload()),
+        WalletEvent::decode("TopUpCaptured", 2, &encoded.payload),
         Ok(top_up)
     );
     assert_eq!(opened().balance_after(), None);
@@ -653,16 +715,30 @@ fn payload_uses_strings_for_money_and_rfc3339_for_time() {
 }
 
 #[test]
-fn from_payload_rejects_old_versions_unknown_types_and_unbalanced_postings() {
+fn decode_rejects_old_versions_unknown_types_and_unbalanced_postings() {
     let top_up = topped_up(1, "100", "100", "0");
     let error: DecodeError =
-        WalletEvent::from_payload("TopUpCaptured", 1, top_up.to_payload()).unwrap_err();
+        WalletEvent::decode("TopUpCaptured", 1, &top_up.encode().unwrap().payload).unwrap_err();
     assert!(error.to_string().contains("upcast"), "{error}");
-    assert!(WalletEvent::from_payload("WalletClosed", 1, serde_json::json!({})).is_err());
-    assert!(WalletEvent::from_payload("WalletOpened", 1, serde_json::json!("x")).is_err());
+    assert!(WalletEvent::decode("WalletClosed", 1, &serde_json::json!({})).is_err());
+    assert!(WalletEvent::decode("WalletOpened", 1, &serde_json::json!("x")).is_err());
 
-    let mut payload = top_up.to_payload();
+    let mut payload = top_up.encode().unwrap().payload;
     payload["postings"][0]["amount"] = serde_json::json!("99.00");
-    let error = WalletEvent::from_payload("TopUpCaptured", 2, payload).unwrap_err();
+    let error = WalletEvent::decode("TopUpCaptured", 2, &payload).unwrap_err();
     assert!(error.to_string().contains("balance"), "{error}");
+}
+
+#[test]
+fn a_wallet_decides_from_its_postings_not_from_a_recorded_balance() {
+    // A log whose TopUpCaptured records balance_after 1000.00 but posts 100.00.
+    let mut tampered = topped_up(1, "100", "100", "0");
+    if let WalletEvent::TopUpCaptured { balance_after, .. } = &mut tampered {
+        *balance_after = sar("1000");
+    }
+    let wallet = given([opened(), tampered]);
+    assert_eq!(wallet.state().available(), sar("100"));
+    wallet
+        .when(WalletCommand::RequestWithdrawal { withdrawal_id: id(3), amount: sar("500") })
+        .then_rejected(WalletError::InsufficientFunds { available: sar("100"), required: sar("500") });
 }

@@ -14,6 +14,13 @@ pub enum EventStoreError {
     Upcast { event_type: String, schema_version: u16, reason: String },
     #[error("the append writer has stopped")]
     WriterStopped,
+    /// The database was found down (the last probe failed): refused at once, nothing written.
+    #[error("the database is down")]
+    DatabaseDown,
+    /// The database failed while committing: the append may or may not have been written.
+    /// Repeating it with the same idempotency key is safe, and tells.
+    #[error("the outcome of the append is unknown: {0}")]
+    OutcomeUnknown(String),
 }
 
 impl EventStoreError {

@@ -30,10 +30,22 @@ impl fmt::Display for StreamRef {
 pub enum ExpectedVersion {
     /// The stream's last event has exactly this version.
     Exact(u64),
+    /// The stream's last event is this one, at this version. For an append decided on top of
+    /// another that is not yet committed: should that one fail and someone else's event take
+    /// its version, this append fails too instead of resting on an event that never happened.
+    Follows { version: u64, event_id: Uuid },
     /// The stream has no event yet.
     NoStream,
     /// No check: used for streams nobody else decides on.
     Any,
+}
+
+/// The end of a stream: its version and the id of its last event (unknown when only the
+/// version was cached).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StreamTip {
+    pub version: u64,
+    pub last_event: Option<Uuid>,
 }
 
 impl ExpectedVersion {
@@ -42,10 +54,11 @@ impl ExpectedVersion {
         if version == 0 { Self::NoStream } else { Self::Exact(version) }
     }
 
-    pub(crate) fn admits(self, actual: u64) -> bool {
+    pub(crate) fn admits(self, actual: StreamTip) -> bool {
         match self {
-            Self::Exact(expected) => expected == actual,
-            Self::NoStream => actual == 0,
+            Self::Exact(expected) => expected == actual.version,
+            Self::Follows { version, event_id } => version == actual.version && actual.last_event == Some(event_id),
+            Self::NoStream => actual.version == 0,
             Self::Any => true,
         }
     }
@@ -74,12 +87,20 @@ pub struct NewEvent {
     pub event_type: String,
     pub schema_version: u16,
     pub payload: serde_json::Value,
+    /// The person whose personal values (`{"$personal": …}`) the payload carries: the store
+    /// seals them with that person's data key before they are written.
+    pub data_subject: Option<Uuid>,
 }
 
 impl NewEvent {
     /// A new event with a fresh UUIDv7 id.
     pub fn new(event_type: impl Into<String>, schema_version: u16, payload: serde_json::Value) -> Self {
-        Self { event_id: Uuid::now_v7(), event_type: event_type.into(), schema_version, payload }
+        Self { event_id: Uuid::now_v7(), event_type: event_type.into(), schema_version, payload, data_subject: None }
+    }
+
+    pub fn with_data_subject(mut self, subject: Option<Uuid>) -> Self {
+        self.data_subject = subject;
+        self
     }
 }
 

@@ -6,7 +6,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlPool, Row};
 use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
 
+use crate::Availability;
+use crate::personal::DataKeys;
 use crate::recent::RecentEvents;
 use crate::upcast::Upcasters;
 use crate::writer::{self, Job, KnownVersions, PreparedAppend, PreparedEvent, PreparedStream, Writer};
@@ -16,6 +19,8 @@ use crate::{AppendOutcome, AppendRequest, EventStoreError, RecordedEvent, Stored
 const APPEND_QUEUE_CAPACITY: usize = 16 * 1024;
 /// Most events one read returns.
 pub const READ_BATCH_MAX: usize = 10_000;
+/// MariaDB's longest lock name.
+const LOCK_NAME_LEN_MAX: usize = 64;
 
 const SELECT_EVENTS: &str = "SELECT position, event_id, stream_type, stream_id, stream_version, event_type, \
                              schema_version, payload, metadata, recorded_at, hash FROM events ";
@@ -39,29 +44,79 @@ pub struct EventStore {
     upcasters: Arc<Upcasters>,
     committed: watch::Receiver<u64>,
     recent: Arc<RecentEvents>,
+    keys: Option<DataKeys>,
+    store_id: Uuid,
+    availability: Availability,
 }
 
 impl EventStore {
     /// Starts the process's append writer. The schema must already be migrated.
     pub async fn start(pool: MySqlPool, upcasters: Upcasters) -> Result<Self, EventStoreError> {
         let head = head(&pool).await?;
+        let store_id: Uuid = sqlx::query_scalar("SELECT store_id FROM event_store_identity WHERE id = 1").fetch_one(&pool).await?;
         let (committed_sender, committed) = watch::channel(head.position);
         let committed_sender = Arc::new(committed_sender);
         let known_versions = KnownVersions::default();
         let recent = Arc::new(RecentEvents::default());
+        let availability = Availability::start(pool.clone());
         let writers = (0..WRITERS)
             .map(|_| {
                 let (jobs, receiver) = mpsc::channel(APPEND_QUEUE_CAPACITY);
-                let writer = Writer::new(pool.clone(), receiver, committed_sender.clone(), known_versions.clone(), recent.clone());
+                let writer = Writer::new(pool.clone(), availability.clone(), receiver, committed_sender.clone(), known_versions.clone(), recent.clone());
                 tokio::spawn(writer.run());
                 jobs
             })
             .collect();
-        Ok(Self { pool, writers, upcasters: Arc::new(upcasters), committed, recent })
+        Ok(Self { pool, writers, upcasters: Arc::new(upcasters), committed, recent, keys: None, store_id, availability })
+    }
+
+    /// Seals personal values with these keys on append and opens them on read. Without keys, an
+    /// append carrying personal data is refused.
+    pub fn with_data_keys(mut self, keys: DataKeys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    pub fn data_keys(&self) -> Option<&DataKeys> {
+        self.keys.as_ref()
+    }
+
+    /// Whether the database answers, as last seen.
+    pub fn availability(&self) -> &Availability {
+        &self.availability
     }
 
     pub fn pool(&self) -> &MySqlPool {
         &self.pool
+    }
+
+    /// This store's identity, made once per database: what the fan-out and named locks are
+    /// scoped by, so deployments sharing a NATS or MariaDB server stay apart.
+    pub fn store_id(&self) -> Uuid {
+        self.store_id
+    }
+
+    /// A MariaDB named lock for `purpose`, scoped to this store: `GET_LOCK` is server-wide, so a
+    /// bare name would be shared by every database of the server.
+    pub fn lock_name(&self, purpose: &str) -> String {
+        let name = format!("ispeaker:{}:{purpose}", self.store_id.simple());
+        if name.len() <= LOCK_NAME_LEN_MAX {
+            return name;
+        }
+        // MariaDB caps lock names at 64 characters: a long purpose is hashed in.
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(name.as_bytes()));
+        format!("ispeaker:{}", &digest[..LOCK_NAME_LEN_MAX - "ispeaker:".len()])
+    }
+
+    /// The hash of the event at `position` (the chain's start for 0); `None` when the store has
+    /// no such event.
+    pub async fn hash_at(&self, position: u64) -> Result<Option<[u8; 32]>, EventStoreError> {
+        if position == 0 {
+            return Ok(Some(crate::GENESIS_HASH));
+        }
+        let hash: Option<Vec<u8>> = self.observed(sqlx::query_scalar("SELECT hash FROM events WHERE position = ?").bind(position).fetch_optional(&self.pool).await)?;
+        hash.map(|hash| hash.try_into().map_err(|_| EventStoreError::Corrupt { position, reason: "hash is not 32 bytes".into() })).transpose()
     }
 
     pub fn upcasters(&self) -> &Upcasters {
@@ -79,8 +134,12 @@ impl EventStore {
     /// stream with increasing expected versions.
     pub async fn enqueue(
         &self,
-        request: AppendRequest,
+        mut request: AppendRequest,
     ) -> Result<impl Future<Output = Result<AppendOutcome, EventStoreError>> + use<>, EventStoreError> {
+        if !self.availability.is_up() {
+            return Err(EventStoreError::DatabaseDown);
+        }
+        self.seal(&mut request).await?;
         let append = prepare(request)?;
         writer::validate(&append)?;
         let writer = &self.writers[writer_for(&append.streams[0].stream, self.writers.len())];
@@ -104,17 +163,39 @@ impl EventStore {
         .bind(&stream.stream_id)
         .bind(after_version)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|row| self.upcasters.decode(stored_event(row)?)).collect()
+        .await;
+        let rows = self.observed(rows)?;
+        let stored = rows.iter().map(stored_event).collect::<Result<Vec<_>, _>>()?;
+        self.decode(stored).await
     }
 
     /// Up to `limit` (at most `READ_BATCH_MAX`) events after `after_position`, upcast, in order.
     pub async fn read_all(&self, after_position: u64, limit: usize) -> Result<Vec<RecordedEvent>, EventStoreError> {
-        self.read_all_stored(after_position, limit)
-            .await?
-            .into_iter()
-            .map(|stored| self.upcasters.decode(stored))
-            .collect()
+        let stored = self.read_all_stored(after_position, limit).await?;
+        self.decode(stored).await
+    }
+
+    /// Stored events as readers see them: upcast to the current schema, personal values opened
+    /// (or erased). Every read path goes through here.
+    pub async fn decode(&self, stored: Vec<StoredEvent>) -> Result<Vec<RecordedEvent>, EventStoreError> {
+        let mut events = stored.into_iter().map(|event| self.upcasters.decode(event)).collect::<Result<Vec<_>, _>>()?;
+        match &self.keys {
+            Some(keys) => keys.unseal(&mut events).await?,
+            None => crate::personal::refuse_sealed(&mut events)?,
+        }
+        Ok(events)
+    }
+
+    /// Seals the personal values of each event that names a data subject.
+    async fn seal(&self, request: &mut AppendRequest) -> Result<(), EventStoreError> {
+        for event in request.streams.iter_mut().flat_map(|stream| stream.events.iter_mut()) {
+            let Some(subject) = event.data_subject else { continue };
+            let keys = self.keys.as_ref().ok_or_else(|| {
+                EventStoreError::InvalidRequest(format!("{} carries personal data, and the store has no data keys", event.event_type))
+            })?;
+            keys.seal(event.event_id, subject, &mut event.payload).await?;
+        }
+        Ok(())
     }
 
     /// Like `read_all`, but exactly as stored: what the hash chain covers.
@@ -124,8 +205,8 @@ impl EventStore {
             .bind(after_position)
             .bind(limit as u64)
             .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(stored_event).collect()
+            .await;
+        self.observed(rows)?.iter().map(stored_event).collect()
     }
 
     /// For tailing what this process appends (the relay, woken by `committed_position`): the
@@ -142,17 +223,36 @@ impl EventStore {
     }
 
     pub async fn head(&self) -> Result<Head, EventStoreError> {
-        head(&self.pool).await
+        let head = head(&self.pool).await;
+        if let Err(EventStoreError::Unavailable(error)) = &head {
+            self.availability.observe(error);
+        }
+        head
+    }
+
+    /// A query's result, having told the availability watch about a connection failure.
+    fn observed<T>(&self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if let Err(error) = &result {
+            self.availability.observe(error);
+        }
+        result
+    }
+
+    /// The position of the last row in the events table, which must be the head's: a row past
+    /// the head was written by something other than the store's writer.
+    pub async fn last_row_position(&self) -> Result<u64, EventStoreError> {
+        let last: Option<u64> = self.observed(sqlx::query_scalar("SELECT MAX(position) FROM events").fetch_one(&self.pool).await)?;
+        Ok(last.unwrap_or(0))
     }
 
     pub async fn stream_version(&self, stream: &StreamRef) -> Result<u64, EventStoreError> {
-        let version: Option<u64> =
+        let version: Result<Option<u64>, sqlx::Error> =
             sqlx::query_scalar("SELECT MAX(stream_version) FROM events WHERE stream_type = ? AND stream_id = ?")
                 .bind(&stream.stream_type)
                 .bind(&stream.stream_id)
                 .fetch_one(&self.pool)
-                .await?;
-        Ok(version.unwrap_or(0))
+                .await;
+        Ok(self.observed(version)?.unwrap_or(0))
     }
 
     /// The outcome of the first append made with this idempotency key, if any.
@@ -160,8 +260,8 @@ impl EventStore {
         let row = sqlx::query("SELECT first_position, last_position FROM idempotency_keys WHERE idempotency_key = ?")
             .bind(key)
             .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| {
+            .await;
+        self.observed(row)?.map(|row| {
             Ok(AppendOutcome {
                 first_position: row.try_get("first_position")?,
                 last_position: row.try_get("last_position")?,

@@ -13,8 +13,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::{Connection, MySql, MySqlConnection, MySqlPool, QueryBuilder, Row};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::availability::{Availability, is_connection_failure};
 use crate::hash::chain_hash;
 use crate::recent::RecentEvents;
+use crate::model::StreamTip;
 use crate::{AppendOutcome, EventStoreError, ExpectedVersion, StoredEvent, StreamRef};
 
 /// Most appends folded into one commit.
@@ -25,6 +27,9 @@ const BATCH_LINGER_US_MAX: u64 = 1000;
 const BATCH_EVENTS_MAX: usize = 8192;
 /// Rows per multi-row INSERT: 11 placeholders a row stays far below MySQL's 65,535.
 const INSERT_ROWS_MAX: usize = 1000;
+/// The longest one commit may take, from taking a connection to the end of `COMMIT`: an append
+/// is answered within this (plus its wait in the queue) even when the database stops answering.
+pub const COMMIT_TIMEOUT_MS: u64 = 3_000;
 
 pub(crate) const STREAM_TYPE_LEN_MAX: usize = 64;
 pub(crate) const STREAM_ID_LEN_MAX: usize = 64;
@@ -65,7 +70,10 @@ pub(crate) struct Job {
 
 pub(crate) struct Writer {
     pool: MySqlPool,
+    availability: Availability,
     connection: Option<MySqlConnection>,
+    /// Set once `COMMIT` is sent: a failure after it leaves the outcome unknown.
+    committing: bool,
     jobs: mpsc::Receiver<Job>,
     committed: Arc<watch::Sender<u64>>,
     known_versions: KnownVersions,
@@ -78,10 +86,10 @@ pub(crate) struct Writer {
 /// possibly behind it when another process appended: then the unique (stream, version) key
 /// refuses the insert, and the batch is redone with fresh reads.
 #[derive(Clone, Default)]
-pub(crate) struct KnownVersions(Arc<Mutex<HashMap<StreamRef, u64>>>);
+pub(crate) struct KnownVersions(Arc<Mutex<HashMap<StreamRef, StreamTip>>>);
 
 impl KnownVersions {
-    fn get(&self, stream: &StreamRef) -> Option<u64> {
+    fn get(&self, stream: &StreamRef) -> Option<StreamTip> {
         self.0.lock().expect("known versions lock").get(stream).copied()
     }
 
@@ -90,14 +98,16 @@ impl KnownVersions {
     }
 
     /// Versions only move forward here: writers report their commits in any order.
-    fn learn(&self, versions: HashMap<StreamRef, u64>) {
+    fn learn(&self, versions: HashMap<StreamRef, StreamTip>) {
         let mut known = self.0.lock().expect("known versions lock");
         if known.len() + versions.len() > KNOWN_VERSIONS_MAX {
             known.clear();
         }
-        for (stream, version) in versions {
-            let entry = known.entry(stream).or_insert(version);
-            *entry = (*entry).max(version);
+        for (stream, tip) in versions {
+            let entry = known.entry(stream).or_insert(tip);
+            if tip.version >= entry.version {
+                *entry = tip;
+            }
         }
     }
 }
@@ -117,12 +127,13 @@ enum Checks {
 impl Writer {
     pub fn new(
         pool: MySqlPool,
+        availability: Availability,
         jobs: mpsc::Receiver<Job>,
         committed: Arc<watch::Sender<u64>>,
         known_versions: KnownVersions,
         recent: Arc<RecentEvents>,
     ) -> Self {
-        Self { pool, connection: None, jobs, committed, known_versions, recent }
+        Self { pool, availability, connection: None, committing: false, jobs, committed, known_versions, recent }
     }
 
     /// Runs until every `EventStore` handle is dropped.
@@ -160,8 +171,9 @@ impl Writer {
         let appends: Vec<&PreparedAppend> = batch.iter().map(|job| &job.append).collect();
         let outcomes = match self.try_commit(&appends, Checks::Optimistic).await {
             Ok(outcomes) => outcomes,
+            Err(Failure::Unknown(reason)) => return answer_unknown(batch, &reason),
             // A repeated idempotency key, or a version that moved under the cache.
-            Err(_) => return self.commit_carefully(batch).await,
+            Err(Failure::NotCommitted(_)) => return self.commit_carefully(batch).await,
         };
         let mut recheck = Vec::new();
         for (job, outcome) in batch.into_iter().zip(outcomes) {
@@ -187,52 +199,50 @@ impl Writer {
                     let _ = job.reply.send(outcome);
                 }
             }
-            Err(error) if batch.len() > 1 => {
+            Err(Failure::Unknown(reason)) => answer_unknown(batch, &reason),
+            Err(Failure::NotCommitted(error)) if batch.len() > 1 && !is_connection_failure(&error) => {
                 // One bad append must not fail its neighbours: retry each on its own.
                 tracing::warn!(%error, appends = batch.len(), "batch commit failed, retrying appends one by one");
                 for job in batch {
                     let outcome = match self.try_commit(&[&job.append], Checks::Careful).await {
                         Ok(mut outcomes) => outcomes.remove(0),
-                        Err(error) => Err(classify(error)),
+                        Err(Failure::Unknown(reason)) => Err(EventStoreError::OutcomeUnknown(reason)),
+                        Err(Failure::NotCommitted(error)) => Err(classify(error)),
                     };
                     let _ = job.reply.send(outcome);
                 }
             }
-            Err(error) => {
-                if let Some(job) = batch.into_iter().next() {
-                    let _ = job.reply.send(Err(classify(error)));
+            Err(Failure::NotCommitted(error)) => {
+                let error = classify(error);
+                for job in batch {
+                    let _ = job.reply.send(Err(copy_of(&error)));
                 }
             }
         }
     }
 
-    async fn connection(&mut self) -> Result<&mut MySqlConnection, sqlx::Error> {
-        if self.connection.is_none() {
-            let mut connection = self.pool.acquire().await?.detach();
-            // Versions are read after the head lock is taken; READ COMMITTED guarantees that read
-            // sees every append committed before the lock was granted.
-            sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                .execute(&mut connection)
-                .await?;
-            self.connection = Some(connection);
-        }
-        Ok(self.connection.as_mut().expect("connection was just set"))
-    }
 
-    /// Commits what it can of the batch. The outer error means nothing was committed.
-    async fn try_commit(
-        &mut self,
-        appends: &[&PreparedAppend],
-        checks: Checks,
-    ) -> Result<Vec<Result<AppendOutcome, EventStoreError>>, sqlx::Error> {
-        let result = self.commit_in_transaction(appends, checks).await;
+    /// Commits what it can of the batch, within `COMMIT_TIMEOUT_MS`. The outer error says
+    /// whether anything may have been committed.
+    async fn try_commit(&mut self, appends: &[&PreparedAppend], checks: Checks) -> Result<Vec<Result<AppendOutcome, EventStoreError>>, Failure> {
+        let reused = self.connection.is_some();
+        let result = match self.timed_commit(appends, checks).await {
+            // The connection kept from before died meanwhile (the database restarted, say):
+            // nothing was sent to commit, so once more on a fresh one.
+            Err(error) if reused && !self.committing && is_connection_failure(&error) => {
+                self.connection = None;
+                self.timed_commit(appends, checks).await
+            }
+            result => result,
+        };
         let Committed { outcomes, rows, versions } = match result {
             Ok(committed) => committed,
             Err(error) => {
-                // The connection may be mid-transaction or broken, and the commit's fate unknown.
+                // The connection may be mid-transaction or broken: never reuse it.
                 self.connection = None;
                 self.known_versions.clear();
-                return Err(error);
+                self.availability.observe(&error);
+                return Err(if self.committing { Failure::Unknown(error.to_string()) } else { Failure::NotCommitted(error) });
             }
         };
         self.known_versions.learn(versions);
@@ -248,6 +258,15 @@ impl Writer {
         Ok(outcomes)
     }
 
+    async fn timed_commit(&mut self, appends: &[&PreparedAppend], checks: Checks) -> Result<Committed, sqlx::Error> {
+        self.committing = false;
+        let timeout = std::time::Duration::from_millis(COMMIT_TIMEOUT_MS);
+        match tokio::time::timeout(timeout, self.commit_in_transaction(appends, checks)).await {
+            Ok(result) => result,
+            Err(_) => Err(sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "the commit took too long"))),
+        }
+    }
+
     /// Returns each append's outcome, the rows committed and every stream version known after
     /// the commit.
     async fn commit_in_transaction(
@@ -255,13 +274,13 @@ impl Writer {
         appends: &[&PreparedAppend],
         checks: Checks,
     ) -> Result<Committed, sqlx::Error> {
-        let mut versions: HashMap<StreamRef, u64> = HashMap::new();
+        let mut versions: HashMap<StreamRef, StreamTip> = HashMap::new();
         let mut unknown: Vec<&StreamRef> = Vec::new();
         for append in appends.iter().flat_map(|a| a.streams.iter()) {
             let stream = &append.stream;
             match (self.known_versions.get(stream), checks) {
-                (Some(version), Checks::Optimistic) => {
-                    versions.insert(stream.clone(), version);
+                (Some(tip), Checks::Optimistic) => {
+                    versions.insert(stream.clone(), tip);
                 }
                 // A new stream needs no look-up on the fast path: if it exists after all, its
                 // version 1 is taken and the unique key sends the batch down the careful path.
@@ -269,7 +288,7 @@ impl Writer {
                 _ => unknown.push(stream),
             }
         }
-        let connection = self.connection().await?;
+        let connection = connect(&mut self.connection, &self.pool).await?;
         let mut tx = connection.begin().await?;
 
         let head = sqlx::query("SELECT last_position, last_hash FROM event_store_head WHERE id = 1 FOR UPDATE")
@@ -305,15 +324,16 @@ impl Writer {
             }
             let first_position = position + 1;
             for stream in &append.streams {
-                let version = versions.entry(stream.stream.clone()).or_insert(0);
+                let tip = versions.entry(stream.stream.clone()).or_default();
                 for event in &stream.events {
                     position += 1;
-                    *version += 1;
+                    tip.version += 1;
+                    tip.last_event = Some(event.event_id);
                     let mut stored = StoredEvent {
                         position,
                         event_id: event.event_id,
                         stream: stream.stream.clone(),
-                        stream_version: *version,
+                        stream_version: tip.version,
                         event_type: event.event_type.clone(),
                         schema_version: event.schema_version,
                         payload: event.payload.clone(),
@@ -346,24 +366,69 @@ impl Writer {
             .bind(&hash[..])
             .execute(&mut *tx)
             .await?;
+        self.committing = true;
         tx.commit().await?;
         Ok(Committed { outcomes, rows, versions })
     }
 }
 
-/// A repeated event id is the caller's mistake; anything else means the database is unwell.
+/// The writer's own connection, opened when it has none.
+async fn connect<'a>(connection: &'a mut Option<MySqlConnection>, pool: &MySqlPool) -> Result<&'a mut MySqlConnection, sqlx::Error> {
+    if connection.is_none() {
+        let mut opened = pool.acquire().await?.detach();
+        // Versions are read after the head lock is taken; READ COMMITTED guarantees that read
+        // sees every append committed before the lock was granted.
+        sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED").execute(&mut opened).await?;
+        *connection = Some(opened);
+    }
+    Ok(connection.as_mut().expect("connection was just set"))
+}
+
+/// Why a commit attempt did not go through.
+enum Failure {
+    /// Nothing was written.
+    NotCommitted(sqlx::Error),
+    /// The database failed while committing: written or not, nobody knows.
+    Unknown(String),
+}
+
+fn answer_unknown(batch: Vec<Job>, reason: &str) {
+    tracing::error!(reason, appends = batch.len(), "the database failed while committing: outcome unknown");
+    for job in batch {
+        let _ = job.reply.send(Err(EventStoreError::OutcomeUnknown(reason.to_owned())));
+    }
+}
+
+/// A repeated event id is the caller's mistake; a row already at the position after the head
+/// means the store is corrupt (something wrote past the head); anything else means the database is
+/// unwell.
 fn classify(error: sqlx::Error) -> EventStoreError {
     if let sqlx::Error::Database(db) = &error
-        && db.is_unique_violation() && db.message().contains("events_event_id") {
+        && db.is_unique_violation()
+    {
+        if db.message().contains("events_event_id") {
             return EventStoreError::InvalidRequest("an event with this id already exists".to_owned());
         }
+        if db.message().contains("PRIMARY") {
+            return EventStoreError::Corrupt { position: 0, reason: format!("a row exists past the head of the log: {}", db.message()) };
+        }
+    }
     EventStoreError::Unavailable(error)
+}
+
+/// The same refusal for each append of a failed batch.
+fn copy_of(error: &EventStoreError) -> EventStoreError {
+    match error {
+        EventStoreError::InvalidRequest(reason) => EventStoreError::InvalidRequest(reason.clone()),
+        EventStoreError::Corrupt { position, reason } => EventStoreError::Corrupt { position: *position, reason: reason.clone() },
+        _ => EventStoreError::DatabaseDown,
+    }
 }
 
 struct Committed {
     outcomes: Vec<Result<AppendOutcome, EventStoreError>>,
     rows: Vec<StoredEvent>,
-    versions: HashMap<StreamRef, u64>,
+    versions: HashMap<StreamRef, StreamTip>,
 }
 
 pub(crate) fn now_micros() -> DateTime<Utc> {
@@ -372,15 +437,15 @@ pub(crate) fn now_micros() -> DateTime<Utc> {
 
 fn check_expected_versions(
     append: &PreparedAppend,
-    versions: &HashMap<StreamRef, u64>,
+    versions: &HashMap<StreamRef, StreamTip>,
 ) -> Result<(), EventStoreError> {
     for stream in &append.streams {
-        let actual = versions.get(&stream.stream).copied().unwrap_or(0);
+        let actual = versions.get(&stream.stream).copied().unwrap_or_default();
         if !stream.expected.admits(actual) {
             return Err(EventStoreError::Conflict {
                 stream: stream.stream.clone(),
                 expected: stream.expected,
-                actual,
+                actual: actual.version,
             });
         }
     }
@@ -415,11 +480,12 @@ async fn load_idempotency_keys(
     Ok(known)
 }
 
-/// Each stream's last version, one index dive per stream (streams with no event are absent).
+/// Each stream's last version and event, one index dive per stream (streams with no event are
+/// absent).
 async fn load_stream_versions(
     connection: &mut MySqlConnection,
     streams: &[&StreamRef],
-) -> Result<HashMap<StreamRef, u64>, sqlx::Error> {
+) -> Result<HashMap<StreamRef, StreamTip>, sqlx::Error> {
     let mut versions = HashMap::with_capacity(streams.len());
     let unique: HashSet<&StreamRef> = streams.iter().copied().collect();
     let unique: Vec<&StreamRef> = unique.into_iter().collect();
@@ -429,15 +495,15 @@ async fn load_stream_versions(
             if index > 0 {
                 query.push(" UNION ALL ");
             }
-            query.push("(SELECT stream_type, stream_id, MAX(stream_version) AS version FROM events WHERE stream_type = ");
+            query.push("(SELECT stream_type, stream_id, stream_version, event_id FROM events WHERE stream_type = ");
             query.push_bind(stream.stream_type.as_str());
             query.push(" AND stream_id = ").push_bind(stream.stream_id.as_str());
-            query.push(" GROUP BY stream_type, stream_id)");
+            query.push(" ORDER BY stream_version DESC LIMIT 1)");
         }
         for row in query.build().fetch_all(&mut *connection).await? {
             let stream =
                 StreamRef::new(row.try_get::<String, _>("stream_type")?, row.try_get::<String, _>("stream_id")?);
-            versions.insert(stream, row.try_get("version")?);
+            versions.insert(stream, StreamTip { version: row.try_get("stream_version")?, last_event: Some(row.try_get("event_id")?) });
         }
     }
     Ok(versions)

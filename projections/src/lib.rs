@@ -1,38 +1,68 @@
-//! The read side: projectors that fold the event log into read-model tables, and the runtime
-//! that keeps them current — catching up from the event store, following NATS JetStream live
-//! (one subscription per process, shared), and rebuilding into shadow tables that are swapped in
-//! whole.
+//! The read side: projectors that fold the event log into read-model tables, the queries that
+//! read those tables (beside their projectors, in each context's module), and the runtime that
+//! keeps them current — catching up from the event store, following NATS JetStream live (one
+//! subscription per process, shared), and rebuilding into shadow tables that are swapped in whole.
 //!
 //! A projector writes only its own tables, and always together with its checkpoint in one
 //! transaction, so every event takes effect exactly once. Read models are disposable: a rebuild
 //! from the log gives the same rows.
 
+pub mod catalogue;
+pub mod commerce;
 mod error;
-mod ledger;
 mod live;
 mod rebuild;
 mod runtime;
-mod users;
-mod wallet;
-mod withdrawals;
+pub mod users;
+pub mod wallet;
+pub mod writes;
 
 use std::sync::Arc;
 
+use domain::kernel::DomainEvent;
+use event_store::RecordedEvent;
+use sqlx::MySqlPool;
+
 pub use error::ProjectionError;
-pub use ledger::LedgerProjector;
 pub use live::{Chunk, LiveConfig, LiveFeed};
 pub use rebuild::{RebuildReport, rebuild};
-pub use runtime::{BoxFuture, Prepared, Projector, ProjectorRunner, RunnerConfig, Tables, checkpoint};
-pub use users::UsersProjector;
-pub use wallet::{TransactionRow, WalletProjector, transaction_row};
-pub use withdrawals::WithdrawalsProjector;
+pub use runtime::{BoxFuture, Prepared, Projections, Projector, ProjectorRunner, RunnerConfig, Tables, checkpoint, handles, lock_name};
 
-/// Every projector of the system, in the order operators see them.
+/// Every projector of the system, in the order operators see them: one line per context.
 pub fn all() -> Vec<Arc<dyn Projector>> {
-    vec![Arc::new(WalletProjector), Arc::new(LedgerProjector), Arc::new(WithdrawalsProjector), Arc::new(UsersProjector)]
+    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors()].concat()
 }
 
-/// The projector with this name.
+/// The projector with this name (an operator's argument).
 pub fn by_name(name: &str) -> Option<Arc<dyn Projector>> {
     all().into_iter().find(|p| p.name() == name)
 }
+
+/// What the API reads, one field per context.
+#[derive(Clone)]
+pub struct Queries {
+    pub wallet: wallet::queries::WalletQueries,
+    pub users: users::queries::UserQueries,
+}
+
+impl Queries {
+    pub fn new(pool: MySqlPool, projections: &Projections) -> Self {
+        Self {
+            wallet: wallet::queries::WalletQueries::new(pool.clone(), projections.applied(wallet::WalletProjector::NAME)),
+            users: users::queries::UserQueries::new(pool),
+        }
+    }
+}
+
+/// A recorded event as `E`, or `None` when it is not one of `E`'s.
+pub(crate) fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<Option<E>, ProjectionError> {
+    if !E::declares(&event.event_type) {
+        return Ok(None);
+    }
+    E::decode(&event.event_type, event.schema_version, &event.payload)
+        .map(Some)
+        .map_err(|e| ProjectionError::Decode { position: event.position, reason: e.to_string() })
+}
+
+
+

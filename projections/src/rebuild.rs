@@ -56,7 +56,7 @@ pub async fn rebuild(
         execute(&mut connection, add_indexes).await?;
     }
 
-    with_projector_lock(&mut connection, projector.as_ref(), SWAP_LOCK_WAIT_SECONDS, async |connection| {
+    with_projector_lock(&mut connection, store, projector.as_ref(), SWAP_LOCK_WAIT_SECONDS, async |connection| {
         // Whatever was appended during the long part, under the lock so nothing moves now.
         fill_shadow(store, projector, &mut writer, &mut report, progress).await?;
         let renames: Vec<String> = projector

@@ -4,6 +4,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::kernel::EventType;
 use event_store::{EventStore, RecordedEvent};
 use sqlx::{Connection, MySqlConnection, MySqlPool, Row};
 use tokio::sync::{broadcast, watch};
@@ -35,8 +36,9 @@ pub trait Projector: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     fn version(&self) -> u32;
     fn tables(&self) -> &'static [&'static str];
-    /// Whether it projects this event; a batch with none it projects only moves the checkpoint.
-    fn handles(&self, event: &RecordedEvent) -> bool;
+    /// The event types it projects, from the contexts' tables; a batch with none of them only
+    /// moves its checkpoint.
+    fn events(&self) -> &'static [&'static [EventType]];
     /// Decodes contiguous events into what to write: CPU only, no database, so a rebuild can
     /// prepare one batch while the previous one is being written.
     fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError>;
@@ -51,21 +53,52 @@ pub trait Prepared: Send {
 #[derive(Clone, Debug)]
 pub struct RunnerConfig {
     pub batch_size: usize,
-    /// How often to read the store when not following the live feed.
-    pub poll_ms: u64,
-    /// Following the live feed, how long without a chunk before reading the store anyway.
+    /// Without the live feed: how often to read the store while the last read found events or
+    /// someone waits for a position…
+    pub poll_busy_ms: u64,
+    /// …and the longest pause it backs off to when idle (doubling from `poll_busy_ms`).
+    pub poll_idle_max_ms: u64,
+    /// Following the live feed: how long without a chunk before reading the store anyway…
     pub live_fallback_ms: u64,
+    /// …and how long while someone waits for a position (NATS may be slow or have lost it).
+    pub live_fallback_waited_ms: u64,
     pub lock_wait_seconds: u32,
 }
 
 impl Default for RunnerConfig {
     fn default() -> Self {
-        Self { batch_size: 2000, poll_ms: 100, live_fallback_ms: 1000, lock_wait_seconds: 30 }
+        Self { batch_size: 2000, poll_busy_ms: 20, poll_idle_max_ms: 1000, live_fallback_ms: 1000, live_fallback_waited_ms: 100, lock_wait_seconds: 30 }
     }
 }
 
-pub(crate) fn lock_name(projector: &dyn Projector) -> String {
-    format!("ispeaker.projector.{}", projector.name())
+/// Who is waiting for a runner to reach a position: the runner reads the store more eagerly
+/// while anyone does, and is woken when someone starts waiting.
+#[derive(Default)]
+struct Waiters {
+    count: std::sync::atomic::AtomicUsize,
+    arrived: tokio::sync::Notify,
+}
+
+/// Counts a waiter for as long as it lives.
+struct Waiting<'a>(&'a Waiters);
+
+impl<'a> Waiting<'a> {
+    fn new(waiters: &'a Waiters) -> Self {
+        waiters.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        waiters.arrived.notify_waiters();
+        Waiting(waiters)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The named lock a projector's batches and its rebuild's swap take, scoped to the store.
+pub fn lock_name(store: &EventStore, projector: &dyn Projector) -> String {
+    store.lock_name(&format!("projector:{}", projector.name()))
 }
 
 /// The projector's checkpoint: (version, last applied position).
@@ -83,11 +116,12 @@ pub async fn checkpoint(pool: &MySqlPool, projector: &str) -> Result<Option<(u32
 /// Runs `work` while holding the projector's named lock, which rebuilds take to swap tables.
 pub(crate) async fn with_projector_lock<T>(
     connection: &mut MySqlConnection,
+    store: &EventStore,
     projector: &dyn Projector,
     wait_seconds: u32,
     work: impl AsyncFnOnce(&mut MySqlConnection) -> Result<T, ProjectionError>,
 ) -> Result<T, ProjectionError> {
-    let lock = lock_name(projector);
+    let lock = lock_name(store, projector);
     let granted: Option<i64> =
         sqlx::query_scalar("SELECT GET_LOCK(?, ?)").bind(&lock).bind(wait_seconds).fetch_one(&mut *connection).await?;
     if granted != Some(1) {
@@ -101,13 +135,14 @@ pub(crate) async fn with_projector_lock<T>(
 /// Applies events and advances the checkpoint in one transaction. Events at or below the
 /// checkpoint are skipped (redeliveries); a gap after it is reported, never skipped.
 pub(crate) async fn apply_batch(
-    pool: &MySqlPool,
+    store: &EventStore,
     projector: &dyn Projector,
     events: &[RecordedEvent],
     lock_wait_seconds: u32,
 ) -> Result<u64, ProjectionError> {
+    let pool = store.pool();
     let Some(last) = events.last().map(|e| e.position) else { return checkpoint_position(pool, projector).await };
-    let relevant = events.iter().any(|e| projector.handles(e));
+    let relevant = events.iter().any(|e| handles(projector, e));
     if !relevant {
         // Nothing to write but the checkpoint: one statement, no lock, no transaction. Events
         // without effects cannot be applied twice, and GREATEST never moves it back.
@@ -119,7 +154,7 @@ pub(crate) async fn apply_batch(
         return Ok(last);
     }
     let mut connection = pool.acquire().await?;
-    with_projector_lock(&mut connection, projector, lock_wait_seconds, async |connection| {
+    with_projector_lock(&mut connection, store, projector, lock_wait_seconds, async |connection| {
         let mut tx = connection.begin().await?;
         let position: u64 = sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE projector = ? FOR UPDATE")
             .bind(projector.name())
@@ -145,6 +180,11 @@ pub(crate) async fn apply_batch(
     .await
 }
 
+/// Whether the projector projects this event.
+pub fn handles(projector: &dyn Projector, event: &RecordedEvent) -> bool {
+    projector.events().iter().flat_map(|table| table.iter()).any(|declared| declared.name == event.event_type)
+}
+
 async fn checkpoint_position(pool: &MySqlPool, projector: &dyn Projector) -> Result<u64, ProjectionError> {
     Ok(checkpoint(pool, projector.name()).await?.map_or(0, |(_, position)| position))
 }
@@ -168,12 +208,13 @@ pub struct ProjectorRunner {
     store: EventStore,
     projector: Arc<dyn Projector>,
     applied: Arc<watch::Sender<u64>>,
+    waiters: Arc<Waiters>,
     config: RunnerConfig,
 }
 
 impl ProjectorRunner {
     pub fn new(store: EventStore, projector: Arc<dyn Projector>, config: RunnerConfig) -> Self {
-        Self { store, projector, applied: Arc::new(watch::channel(0).0), config }
+        Self { store, projector, applied: Arc::new(watch::channel(0).0), waiters: Arc::default(), config }
     }
 
     pub fn name(&self) -> &'static str {
@@ -188,7 +229,15 @@ impl ProjectorRunner {
     /// Waits until the read model includes `position`, or the timeout passes.
     pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
         let mut applied = self.applied();
+        if *applied.borrow() >= position {
+            return true;
+        }
+        let _waiting = Waiting::new(&self.waiters);
         tokio::time::timeout(timeout, applied.wait_for(|&p| p >= position)).await.is_ok_and(|r| r.is_ok())
+    }
+
+    fn has_waiters(&self) -> bool {
+        self.waiters.count.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
     fn advance(&self, position: u64) {
@@ -210,7 +259,7 @@ impl ProjectorRunner {
             if events.is_empty() {
                 return Ok(position);
             }
-            position = apply_batch(pool, self.projector.as_ref(), &events, self.config.lock_wait_seconds).await?;
+            position = apply_batch(&self.store, self.projector.as_ref(), &events, self.config.lock_wait_seconds).await?;
             self.advance(position);
         }
     }
@@ -244,6 +293,8 @@ impl ProjectorRunner {
         let mut following = live.as_ref().map_or_else(|| without_feed.1.clone(), LiveFeed::following);
         let mut chunks: Option<broadcast::Receiver<Chunk>> = None;
         let mut behind = true;
+        let busy = Duration::from_millis(self.config.poll_busy_ms);
+        let mut idle = busy;
         while !*shutdown.borrow() {
             match (&live, *following.borrow_and_update()) {
                 (Some(live), true) if chunks.is_none() => {
@@ -255,12 +306,18 @@ impl ProjectorRunner {
                 _ => {}
             }
             if behind {
-                if let Err(error) = self.catch_up().await {
-                    tracing::warn!(projector = self.name(), %error, "catch-up failed, will retry");
-                    if sleep_or_shutdown(retry, &mut shutdown).await {
-                        return;
+                let before = *self.applied.borrow();
+                match self.catch_up().await {
+                    // Found events: more may be coming, so the next read comes soon.
+                    Ok(position) if position > before => idle = busy,
+                    Ok(_) => idle = (idle * 2).min(Duration::from_millis(self.config.poll_idle_max_ms)),
+                    Err(error) => {
+                        tracing::warn!(projector = self.name(), %error, "catch-up failed, will retry");
+                        if sleep_or_shutdown(retry, &mut shutdown).await {
+                            return;
+                        }
+                        continue;
                     }
-                    continue;
                 }
                 behind = false;
             }
@@ -276,19 +333,23 @@ impl ProjectorRunner {
                                 behind = true;
                             }
                         },
-                        // Silence is checked against the store: NATS may have lost something.
-                        _ = tokio::time::sleep(retry) => {
+                        // Silence is checked against the store: NATS may have lost something, and
+                        // sooner when someone waits.
+                        _ = tokio::time::sleep(self.silence()) => {
                             tracing::debug!(projector = self.name(), "reading the store: the live feed is silent");
                             behind = true;
                         }
+                        _ = self.waiters.arrived.notified() => {}
                         _ = following.changed() => {}
                         _ = shutdown.changed() => {}
                     }
                 }
                 None => {
+                    let pause = if self.has_waiters() { busy } else { idle };
                     tokio::select! {
                         _ = committed.changed() => {}
-                        _ = tokio::time::sleep(Duration::from_millis(self.config.poll_ms)) => {}
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = self.waiters.arrived.notified() => {}
                         _ = following.changed() => {}
                         _ = shutdown.changed() => {}
                     }
@@ -296,6 +357,11 @@ impl ProjectorRunner {
                 }
             }
         }
+    }
+
+    /// How long the live feed may stay silent before the store is read.
+    fn silence(&self) -> Duration {
+        Duration::from_millis(if self.has_waiters() { self.config.live_fallback_waited_ms } else { self.config.live_fallback_ms })
     }
 
     /// Applies a live chunk where it continues what is applied. False when the store must be
@@ -311,7 +377,7 @@ impl ProjectorRunner {
             tracing::debug!(projector = self.name(), applied, first = fresh[0].position, "reading the store: a hole in the live feed");
             return false;
         }
-        match apply_batch(self.store.pool(), self.projector.as_ref(), fresh, self.config.lock_wait_seconds).await {
+        match apply_batch(&self.store, self.projector.as_ref(), fresh, self.config.lock_wait_seconds).await {
             Ok(position) => {
                 self.advance(position);
                 true
@@ -331,4 +397,47 @@ async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receiver<bo
         _ = shutdown.changed() => {}
     }
     *shutdown.borrow()
+}
+
+/// Every projector's runner in this process. Cheap to clone.
+#[derive(Clone)]
+pub struct Projections {
+    runners: Arc<[ProjectorRunner]>,
+}
+
+impl Projections {
+    pub fn new(store: &EventStore, config: RunnerConfig) -> Self {
+        let runners = crate::all().into_iter().map(|projector| ProjectorRunner::new(store.clone(), projector, config.clone())).collect();
+        Self { runners }
+    }
+
+    pub fn runners(&self) -> &[ProjectorRunner] {
+        &self.runners
+    }
+
+    /// The runner of a projector, by its `NAME`.
+    pub fn runner(&self, name: &str) -> Option<&ProjectorRunner> {
+        self.runners.iter().find(|runner| runner.name() == name)
+    }
+
+    /// The last position a projector has applied; stays 0 for a name no projector has.
+    pub fn applied(&self, name: &str) -> watch::Receiver<u64> {
+        match self.runner(name) {
+            Some(runner) => runner.applied(),
+            None => watch::channel(0).1,
+        }
+    }
+
+    /// Starts every runner until `shutdown` turns true.
+    pub fn start(&self, live: Option<LiveFeed>, shutdown: &watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+        self.runners.iter().map(|runner| tokio::spawn(runner.clone().run(live.clone(), shutdown.clone()))).collect()
+    }
+
+    /// Waits until each named projector has applied `position`; false when one has not within
+    /// `timeout`. Only those: a slow projector elsewhere does not hold up a read that never
+    /// touches its tables.
+    pub async fn wait_for(&self, names: &[&str], position: u64, timeout: Duration) -> bool {
+        let waits = self.runners.iter().filter(|runner| names.contains(&runner.name())).map(|runner| runner.wait_for(position, timeout));
+        futures::future::join_all(waits).await.into_iter().all(|reached| reached)
+    }
 }

@@ -10,10 +10,12 @@ use std::fmt;
 use std::io::Write;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use domain::kernel::{Aggregate, DomainEvent};
 use domain::ledger::{Account, natural_balance};
+use domain::wallet::top_up::{TopUp, TopUpEvent, TopUpStatus};
 use domain::wallet::{STREAM_TYPE, Wallet, WalletEvent};
 use event_store::{EventStore, EventStoreError, RecordedEvent};
-use projections::TransactionRow;
+use projections::wallet::{TransactionRow, WalletProjector};
 use rust_decimal::Decimal;
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlPool, Row};
@@ -23,7 +25,7 @@ use crate::progress::Progress;
 use crate::{AuditWalletArgs, ExitStatus, rfc3339, sar};
 
 /// The projector that owns `wallet_balances` and `wallet_transactions`.
-const WALLETS_PROJECTOR: &str = "wallets";
+const WALLETS_PROJECTOR: &str = WalletProjector::NAME;
 
 /// One difference the audit found.
 struct Finding {
@@ -79,6 +81,7 @@ struct TransactionRecord {
     related_type: String,
     related_id: Uuid,
     description: String,
+    description_ar: String,
     created_at: DateTime<Utc>,
 }
 
@@ -97,6 +100,7 @@ impl TransactionRecord {
             related_type: row.try_get("related_type")?,
             related_id: row.try_get("related_id")?,
             description: row.try_get("description")?,
+            description_ar: row.try_get("description_ar")?,
             created_at: row.try_get::<NaiveDateTime, _>("created_at")?.and_utc(),
         })
     }
@@ -127,6 +131,13 @@ pub(crate) async fn audit_wallets(
 
     let mut total = WalletAudit::default();
     let mut wallets = 0u64;
+    // Audits read every row, not only those up to the head: a row past it is the writer's work
+    // of no one.
+    let last_row = store.last_row_position().await?;
+    // Appends made since the head was read are not past it: read it again before calling it.
+    if last_row > head && last_row > store.head().await?.position {
+        total.find("log", None, format!("rows exist past the head of the log (head {head}, last row {last_row}): the store is corrupt"));
+    }
     let user_ids: Vec<Uuid> = match args.user_id {
         Some(user) => vec![user],
         None => {
@@ -208,7 +219,7 @@ async fn audit_wallet(store: &EventStore, user: Uuid, projected: u64) -> anyhow:
     .transpose()?;
     let transaction_rows: HashMap<Uuid, TransactionRecord> = sqlx::query(
         "SELECT id, position, user_id, direction, category, amount, balance_after, pending_balance_after, reference, \
-         related_type, related_id, description, created_at FROM wallet_transactions WHERE user_id = ? ORDER BY position",
+         related_type, related_id, description, description_ar, created_at FROM wallet_transactions WHERE user_id = ? ORDER BY position",
     )
     .bind(user)
     .fetch_all(pool)
@@ -217,7 +228,7 @@ async fn audit_wallet(store: &EventStore, user: Uuid, projected: u64) -> anyhow:
     .map(|row| TransactionRecord::from_row(row).map(|record| (record.id, record)))
     .collect::<Result<_, _>>()?;
 
-    let recorded = match store.read_stream(&commands::wallet_stream(user), 0).await {
+    let recorded = match store.read_stream(commands::wallet::stream(user).stream_ref(), 0).await {
         Ok(recorded) => recorded,
         Err(error @ (EventStoreError::Corrupt { .. } | EventStoreError::Upcast { .. })) => {
             audit.find(user, None, format!("the stream cannot be read: {error}"));
@@ -231,6 +242,7 @@ async fn audit_wallet(store: &EventStore, user: Uuid, projected: u64) -> anyhow:
     }
 
     let decoded = check_log(user, &recorded, &mut audit);
+    check_top_ups(store, user, &recorded, &decoded, &mut audit).await?;
     check_transactions(user, &recorded, &decoded, &transaction_rows, projected, &mut audit);
     check_balances(user, &recorded, &decoded, balance_row.as_ref(), projected, &mut audit);
     Ok(audit)
@@ -256,7 +268,7 @@ fn check_log(user: Uuid, recorded: &[RecordedEvent], audit: &mut WalletAudit) ->
         if event.stream_version != expected_version {
             audit.find(user, position, format!("stream version {} where {expected_version} was expected", event.stream_version));
         }
-        let wallet_event = match WalletEvent::from_payload(&event.event_type, event.schema_version, event.payload.clone()) {
+        let wallet_event = match WalletEvent::decode(&event.event_type, event.schema_version, &event.payload) {
             Ok(wallet_event) => wallet_event,
             Err(error) => {
                 audit.find(user, position, format!("{} cannot be decoded: {error}", event.event_type));
@@ -279,6 +291,9 @@ fn check_log(user: Uuid, recorded: &[RecordedEvent], audit: &mut WalletAudit) ->
             if !postings.is_balanced() {
                 audit.find(user, position, "the postings do not sum to zero");
             }
+            for difference in amount_differences(&wallet_event) {
+                audit.find(user, position, difference);
+            }
             available += natural_balance(&available_account, postings.balance_of(&available_account));
             pending += natural_balance(&pending_account, postings.balance_of(&pending_account));
             let drift = (balance_after.amount() - available, pending_after.amount() - pending);
@@ -297,6 +312,68 @@ fn check_log(user: Uuid, recorded: &[RecordedEvent], audit: &mut WalletAudit) ->
     decoded
 }
 
+/// What an event says it moves against what its postings move: the amount is the total its
+/// postings debit, and a purchase's VAT is what they credit to VAT payable.
+fn amount_differences(event: &WalletEvent) -> Vec<String> {
+    let (Some(amount), Some(postings)) = (event.amount(), event.postings()) else { return Vec::new() };
+    let mut differences = Vec::new();
+    let debited: Decimal = postings.postings().iter().map(|posting| posting.amount).filter(|amount| amount.is_sign_positive()).sum();
+    if debited != amount.amount() {
+        differences.push(format!("amount {amount}, but its postings move {}", sar(debited)));
+    }
+    if let WalletEvent::WalletDebited { vat, .. } = event {
+        let vat_posted = -postings.balance_of(&Account::VatPayable);
+        if vat_posted != vat.amount() {
+            differences.push(format!("vat {vat}, but its postings credit VAT payable {}", sar(vat_posted)));
+        }
+    }
+    differences
+}
+
+/// Each top-up credit against its top-up stream, when the credit names one that exists: it must
+/// have been captured, for this wallet, through the same provider, for the same amount.
+async fn check_top_ups(
+    store: &EventStore,
+    user: Uuid,
+    recorded: &[RecordedEvent],
+    decoded: &[Option<WalletEvent>],
+    audit: &mut WalletAudit,
+) -> anyhow::Result<()> {
+    for (event, wallet_event) in recorded.iter().zip(decoded) {
+        let Some(WalletEvent::TopUpCaptured { top_up_id, provider, amount, .. }) = wallet_event else { continue };
+        let stream = commands::wallet::top_up_stream(*top_up_id);
+        let top_up = match store.read_stream(stream.stream_ref(), 0).await {
+            Ok(events) if events.is_empty() => continue,
+            Ok(events) => {
+                let decoded: Result<Vec<TopUpEvent>, _> = events.iter().map(commands::stream::decode::<TopUpEvent>).collect();
+                match decoded {
+                    Ok(decoded) => TopUp::replay(&decoded),
+                    Err(error) => {
+                        audit.find(user, Some(event.position), format!("top-up {top_up_id} cannot be read: {error}"));
+                        continue;
+                    }
+                }
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let position = Some(event.position);
+        if top_up.status() != Some(TopUpStatus::Captured) {
+            audit.find(user, position, format!("credits top-up {top_up_id}, which was not captured"));
+        }
+        if top_up.user_id() != Some(user) {
+            audit.find(user, position, format!("credits top-up {top_up_id}, which belongs to another user"));
+        }
+        if top_up.amount() != Some(*amount) {
+            let captured = top_up.amount().map_or("nothing".to_owned(), |captured| captured.to_string());
+            audit.find(user, position, format!("credits {amount} for top-up {top_up_id}, which was for {captured}"));
+        }
+        if top_up.provider() != Some(provider) {
+            audit.find(user, position, format!("credits top-up {top_up_id} through {provider}, which was paid through another provider"));
+        }
+    }
+    Ok(())
+}
+
 /// Compares `wallet_transactions` with the rows the projector must have written.
 fn check_transactions(
     user: Uuid,
@@ -312,7 +389,7 @@ fn check_transactions(
             audit.unprojected += 1;
         }
         let Some(wallet_event) = wallet_event else { continue };
-        match (projections::transaction_row(event, wallet_event), rows.get(&event.event_id)) {
+        match (projections::wallet::transaction_row(event, wallet_event), rows.get(&event.event_id)) {
             (Some(expected), Some(row)) => {
                 for difference in row_differences(&expected, row) {
                     audit.find(user, position, difference);
@@ -338,7 +415,7 @@ fn check_transactions(
 }
 
 fn row_differences(expected: &TransactionRow, row: &TransactionRecord) -> Vec<String> {
-    let columns: [(&str, String, String); 12] = [
+    let columns: [(&str, String, String); 13] = [
         ("position", row.position.to_string(), expected.position.to_string()),
         ("user_id", row.user_id.to_string(), expected.user_id.to_string()),
         ("direction", row.direction.clone(), expected.direction.to_owned()),
@@ -350,6 +427,7 @@ fn row_differences(expected: &TransactionRow, row: &TransactionRecord) -> Vec<St
         ("related_type", row.related_type.clone(), expected.related_type.to_owned()),
         ("related_id", row.related_id.to_string(), expected.related_id.to_string()),
         ("description", row.description.clone(), expected.description.clone()),
+        ("description_ar", row.description_ar.clone(), expected.description_ar.clone()),
         ("created_at", rfc3339(row.created_at), rfc3339(expected.created_at)),
     ];
     columns

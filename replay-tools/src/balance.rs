@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
+use domain::kernel::Aggregate;
 use domain::wallet::{Wallet, WalletEvent};
 use event_store::EventStore;
 
@@ -11,7 +12,7 @@ use crate::{BalanceArgs, ExitStatus, rfc3339, sar};
 pub(crate) async fn balance(store: &EventStore, args: &BalanceArgs, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let user = args.user_id;
     let recorded = store
-        .read_stream(&commands::wallet_stream(user), 0)
+        .read_stream(commands::wallet::stream(user).stream_ref(), 0)
         .await
         .with_context(|| format!("cannot read wallet {user}; `audit wallet {user}` reports what is wrong"))?;
     let Some(first) = recorded.first() else {
@@ -31,7 +32,7 @@ pub(crate) async fn balance(store: &EventStore, args: &BalanceArgs, out: &mut dy
     let events = counted
         .iter()
         .map(|event| {
-            WalletEvent::from_payload(&event.event_type, event.schema_version, event.payload.clone())
+            commands::stream::decode::<WalletEvent>(event)
                 .with_context(|| format!("wallet {user} position {}: cannot be decoded; run `audit wallet {user}`", event.position))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

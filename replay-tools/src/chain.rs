@@ -1,4 +1,6 @@
-//! `verify-chain`: every event's hash recomputed from its content and the previous hash.
+//! `verify-chain`: every stored event's hash recomputed from its content and the previous hash,
+//! from the first row to the last — including any row past the head, which only something other
+//! than the store's writer can have put there.
 
 use std::io::Write;
 
@@ -11,21 +13,37 @@ use crate::progress::Progress;
 const CHAIN_BATCH_EVENTS: usize = 5000;
 
 pub(crate) async fn verify_chain(store: &EventStore, progress: &Progress, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
-    // The head is read first and the scan stops there, so appends made meanwhile are not
-    // mistaken for a mismatch; they are covered by the next run.
-    let head = store.head().await?;
-    let bar = progress.bar(head.position, "verifying chain");
+    let bar = progress.bar(store.head().await?.position, "verifying chain");
     let mut previous = GENESIS_HASH;
     let mut position = 0;
-    'batches: while position < head.position {
+    loop {
         let batch = store.read_all_stored(position, CHAIN_BATCH_EVENTS).await?;
         if batch.is_empty() {
-            break;
+            // The end of the rows: the head must stand exactly here. A head further on means
+            // appends committed meanwhile, which are read and checked too.
+            let head = store.head().await?;
+            if head.position > position {
+                bar.set_length(head.position);
+                continue;
+            }
+            bar.finish_and_clear();
+            if head.position < position {
+                writeln!(
+                    out,
+                    "chain broken at position {}: rows exist past the head of the log (head {}, last row {position}); the store is corrupt",
+                    head.position + 1,
+                    head.position
+                )?;
+                return Ok(ExitStatus::Mismatch);
+            }
+            if previous != head.hash {
+                writeln!(out, "chain broken at position {position}: head hash {}, recomputed {}", hex::encode(head.hash), hex::encode(previous))?;
+                return Ok(ExitStatus::Mismatch);
+            }
+            writeln!(out, "chain ok: {position} events, head position {}, hash {}", head.position, hex::encode(head.hash))?;
+            return Ok(ExitStatus::Success);
         }
         for event in &batch {
-            if event.position > head.position {
-                break 'batches;
-            }
             let expected = position + 1;
             if event.position != expected {
                 bar.finish_and_clear();
@@ -35,12 +53,7 @@ pub(crate) async fn verify_chain(store: &EventStore, progress: &Progress, out: &
             let recomputed = chain_hash(&previous, event);
             if recomputed != event.hash {
                 bar.finish_and_clear();
-                writeln!(
-                    out,
-                    "chain broken at position {expected}: stored hash {}, recomputed {}",
-                    hex::encode(event.hash),
-                    hex::encode(recomputed)
-                )?;
+                writeln!(out, "chain broken at position {expected}: stored hash {}, recomputed {}", hex::encode(event.hash), hex::encode(recomputed))?;
                 return Ok(ExitStatus::Mismatch);
             }
             previous = event.hash;
@@ -48,20 +61,4 @@ pub(crate) async fn verify_chain(store: &EventStore, progress: &Progress, out: &
         }
         bar.set_position(position);
     }
-    bar.finish_and_clear();
-    if position != head.position {
-        writeln!(out, "chain broken at position {}: the log ends at position {position}, the head says {}", position + 1, head.position)?;
-        return Ok(ExitStatus::Mismatch);
-    }
-    if previous != head.hash {
-        writeln!(
-            out,
-            "chain broken at position {position}: head hash {}, recomputed {}",
-            hex::encode(head.hash),
-            hex::encode(previous)
-        )?;
-        return Ok(ExitStatus::Mismatch);
-    }
-    writeln!(out, "chain ok: {position} events, head position {}, hash {}", head.position, hex::encode(head.hash))?;
-    Ok(ExitStatus::Success)
 }

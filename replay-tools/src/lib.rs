@@ -6,15 +6,24 @@
 //! It never appends, updates or deletes an event, and it never changes the schema (it refuses to
 //! run on a database whose migrations are not applied). Its only writes are rebuilds of read
 //! models, which `projections::rebuild` swaps in whole.
+//!
+//! How a run ended is its exit code, the same table as `ispeaker-api`'s (`EXIT_CODES_HELP`): 0
+//! done, 1 a check found a mismatch or what was asked for does not exist, 2 a usage or
+//! configuration error, 3 the database unreachable, 4 the schema not migrated or events corrupt,
+//! 5 anything else.
 
 mod audit;
 mod balance;
 mod chain;
 mod export;
+mod failure;
 mod progress;
 mod rebuild;
 
+pub use failure::{EXIT_CODES_HELP, Failure, FailureKind};
+
 use std::io::Write;
+use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -23,27 +32,35 @@ use clap::builder::PossibleValuesParser;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use event_store::EventStore;
 use rust_decimal::Decimal;
-use sqlx::MySqlPool;
-use sqlx::mysql::MySqlPoolOptions;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::{ConnectOptions, Connection, MySqlPool};
 use uuid::Uuid;
 
 use crate::progress::Progress;
 
 /// Connections the tool opens: it works sequentially, one query at a time, plus the rebuild's own.
 const POOL_CONNECTIONS_MAX: u32 = 4;
-/// How long to wait for a database connection before giving up with a clear message.
-const CONNECT_TIMEOUT_SECONDS: u64 = 10;
+/// How long to wait for the database to answer before giving up with a clear message.
+const CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// The URL schemes of a MariaDB or MySQL server. sqlx would read any other URL as a MySQL one
+/// and fail later with a message about something else.
+const DATABASE_URL_SCHEMES: [&str; 2] = ["mysql://", "mariadb://"];
 
 /// Rebuild read models, audit wallets, verify the event log's hash chain.
 ///
-/// Exit status: 0 when everything checked out, 1 when a check found a mismatch (or the wallet
-/// asked for does not exist), 2 on a usage, connection or schema error.
+/// Reads DATABASE_URL and DATA_KEY_SECRET from the environment or from a .env file in the
+/// current directory or above (as ispeaker-api does); the flags override both.
 #[derive(Debug, Parser)]
-#[command(name = "ispeaker-replay", version)]
+#[command(name = "ispeaker-replay", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// MariaDB URL of the event store, e.g. mysql://user:password@host:3306/ispeaker.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+
+    /// The server's DATA_KEY_SECRET: needed to read personal data (rebuilding the users read
+    /// model, exporting a user); audits and the chain check do without.
+    #[arg(long, env = "DATA_KEY_SECRET", hide_env_values = true, global = true)]
+    pub data_key_secret: Option<String>,
 
     /// Draw no progress bars (they are drawn on stderr, and only when it is a terminal).
     #[arg(long, short, global = true)]
@@ -136,17 +153,23 @@ impl ExitStatus {
     }
 }
 
-/// Runs one command, writing its report to `out`. Errors are usage, connection, schema or
-/// database failures; what a check finds is reported in `out` and in the status.
-pub async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+/// Runs one command, writing its report to `out`. A failure is a usage, connection, schema or
+/// database error, sorted by kind for the exit code; what a check finds is reported in `out`
+/// and in the status.
+pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitStatus, Failure> {
     let url = cli
         .database_url
-        .context("no database given: set DATABASE_URL or pass --database-url")?;
-    let pool = connect(&url).await?;
+        .as_deref()
+        .ok_or_else(|| Failure::usage("no database given: set DATABASE_URL (in the environment or .env) or pass --database-url"))?;
+    let pool = connect(url).await?;
     check_schema(&pool).await?;
     let store = EventStore::start(pool.clone(), commands::upcasters())
         .await
         .context("cannot read the event store's head")?;
+    let store = match &cli.data_key_secret {
+        Some(secret) => store.with_data_keys(event_store::DataKeys::new(pool.clone(), secret)),
+        None => store,
+    };
     let progress = Progress::new(cli.quiet);
     let status = match cli.command {
         Command::Rebuild(args) => rebuild::rebuild(&store, &args, &progress, out).await,
@@ -157,22 +180,45 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     };
     drop(store);
     pool.close().await;
-    status
+    Ok(status?)
 }
 
-async fn connect(url: &str) -> anyhow::Result<MySqlPool> {
-    // The URL carries a password, so it is never part of a message.
-    MySqlPoolOptions::new()
+/// A pool on the database, once one connection has shown that it answers. The URL carries a
+/// password, so it is never part of a message: only its host and port, or its socket, are.
+async fn connect(url: &str) -> Result<MySqlPool, Failure> {
+    if !DATABASE_URL_SCHEMES.iter().any(|scheme| url.starts_with(scheme)) {
+        let scheme = url.split_once("://").map_or("a URL without a scheme".to_owned(), |(scheme, _)| format!("a {scheme}:// URL"));
+        return Err(Failure::usage(format!(
+            "the database URL must start with mysql:// or mariadb:// (the event store is MariaDB), not {scheme}"
+        )));
+    }
+    let options = MySqlConnectOptions::from_str(url).map_err(|error| Failure::usage(format!("the database URL is malformed: {error}")))?;
+    let place = match options.get_socket() {
+        Some(socket) => socket.display().to_string(),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    // One connection first, outside the pool: a pool retries a refused connection until its
+    // timeout and then reports only that it timed out, hiding the reason.
+    let cannot_connect = |reason: String| Failure::new(FailureKind::DatabaseUnreachable, anyhow::anyhow!("cannot connect to the database at {place}: {reason}"));
+    match tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), options.connect()).await {
+        Err(_) => return Err(cannot_connect(format!("no answer within {CONNECT_TIMEOUT_MS} ms"))),
+        Ok(Err(sqlx::Error::Io(error))) => return Err(cannot_connect(error.to_string())),
+        Ok(Err(sqlx::Error::Database(error))) => return Err(cannot_connect(error.message().to_owned())),
+        Ok(Err(error)) => return Err(Failure::from(anyhow::Error::new(error).context(format!("cannot connect to the database at {place}")))),
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+        }
+    }
+    Ok(MySqlPoolOptions::new()
         .max_connections(POOL_CONNECTIONS_MAX)
-        .acquire_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS))
-        .connect(url)
-        .await
-        .context("cannot connect to the database given by DATABASE_URL / --database-url")
+        .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+        .connect_lazy_with(options))
 }
 
 /// Refuses a database whose schema is not fully migrated: this tool reads the tables the
 /// migrations create and must never create or alter them itself.
-async fn check_schema(pool: &MySqlPool) -> anyhow::Result<()> {
+async fn check_schema(pool: &MySqlPool) -> Result<(), Failure> {
+    let behind = |message: String| Failure::new(FailureKind::Store, anyhow::anyhow!(message));
     let has_migrations_table: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
     )
@@ -180,10 +226,11 @@ async fn check_schema(pool: &MySqlPool) -> anyhow::Result<()> {
     .await
     .context("cannot inspect the database schema")?;
     if has_migrations_table == 0 {
-        anyhow::bail!(
-            "the database has no migrated schema (no _sqlx_migrations table): apply the migrations first; \
-             this tool never changes the schema"
-        );
+        return Err(behind(
+            "the database has no migrated schema (no _sqlx_migrations table): apply the migrations first \
+             (ispeaker-api applies them when it starts); this tool never changes the schema"
+                .to_owned(),
+        ));
     }
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
         .fetch_all(pool)
@@ -195,10 +242,11 @@ async fn check_schema(pool: &MySqlPool) -> anyhow::Result<()> {
         .map(|m| format!("{} {}", m.version, m.description))
         .collect();
     if !missing.is_empty() {
-        anyhow::bail!(
-            "the database schema is behind: migrations not applied: {}; apply them first, this tool never changes the schema",
+        return Err(behind(format!(
+            "the database schema is behind: migrations not applied: {}; apply them first \
+             (ispeaker-api applies them when it starts), this tool never changes the schema",
             missing.join(", ")
-        );
+        )));
     }
     Ok(())
 }

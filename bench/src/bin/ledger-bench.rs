@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
-use commands::{CommandContext, CommandError, WalletCommands, wallet_stream};
+use commands::{CommandContext, CommandError, Commands, Loaded};
+use domain::kernel::Aggregate;
 use domain::ledger::ProviderName;
 use domain::money::Money;
 use domain::wallet::{Wallet, WalletCommand};
-use event_store::{AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamAppend};
+use event_store::{AppendRequest, EventStore, ExpectedVersion, StreamAppend};
 use serde_json::json;
 use sqlx::mysql::MySqlPoolOptions;
 use uuid::Uuid;
@@ -65,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn commands_benchmark(store: &EventStore, args: &Args) -> anyhow::Result<()> {
-    let wallets = WalletCommands::new(store.clone());
+    let wallets = Commands::new(store.clone()).wallet;
     let owners: Vec<Uuid> = match args.workload {
         Workload::Independent => (0..args.clients).map(|_| Uuid::now_v7()).collect(),
         Workload::Hot => vec![Uuid::now_v7()],
@@ -114,7 +115,7 @@ async fn commands_benchmark(store: &EventStore, args: &Args) -> anyhow::Result<(
     // Nothing lost: the wallets hold exactly one credit per successful command.
     let mut credited = 0u64;
     for owner in &owners {
-        let wallet = commands::load_wallet(store, *owner).await?;
+        let wallet = wallets.load(*owner).await?;
         credited += wallet.available().halalas() as u64 / amount.halalas() as u64;
     }
     if credited != total.ok {
@@ -163,7 +164,7 @@ async fn replay(store: &EventStore, events: usize) -> anyhow::Result<()> {
     let provider = ProviderName::parse("sandbox")?;
     let amount = Money::parse("1.25")?;
     let owners: Vec<Uuid> = (0..REPLAY_WALLETS.min(events)).map(|_| Uuid::now_v7()).collect();
-    let mut states: Vec<Wallet> = vec![Wallet::default(); owners.len()];
+    let mut states: Vec<Loaded<Wallet>> = vec![Loaded::empty(); owners.len()];
     let mut written = 0;
     while written < events {
         let mut streams: Vec<StreamAppend> = Vec::new();
@@ -172,28 +173,27 @@ async fn replay(store: &EventStore, events: usize) -> anyhow::Result<()> {
             if written >= events {
                 break;
             }
-            let expected = ExpectedVersion::from_version(state.version());
+            let expected = state.expected();
             let mut new_events = Vec::new();
             while new_events.len() < per_wallet && written < events {
-                let command = if state.version() == 0 {
+                let command = if state.version == 0 {
                     WalletCommand::Open { user_id: *owner }
                 } else {
                     WalletCommand::CreditTopUp { top_up_id: Uuid::now_v7(), provider: provider.clone(), amount }
                 };
-                for event in state.handle(command)? {
-                    state.apply(&event);
-                    new_events.push(NewEvent::new(event.event_type(), event.schema_version(), event.to_payload()));
-                    written += 1;
-                }
+                let decided = state.state.handle(command)?;
+                state.apply(&decided);
+                written += decided.len();
+                new_events.extend(commands::stream::encode(&decided)?);
             }
-            streams.push(StreamAppend { stream: wallet_stream(*owner), expected, events: new_events });
+            streams.push(StreamAppend { stream: commands::wallet::stream(*owner).stream_ref().clone(), expected, events: new_events });
         }
-        let mut request = AppendRequest::single(wallet_stream(owners[0]), ExpectedVersion::Any, Vec::new());
+        let mut request = AppendRequest::single(commands::wallet::stream(owners[0]).stream_ref().clone(), ExpectedVersion::Any, Vec::new());
         request.streams = streams;
         store.append(request).await?;
     }
 
-    let projector = projections::by_name("wallets").context("wallet projector")?;
+    let projector: std::sync::Arc<dyn projections::Projector> = std::sync::Arc::new(projections::wallet::WalletProjector);
     let started = Instant::now();
     let report = projections::rebuild(store, projector, &|_, _| {}).await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -1,4 +1,10 @@
-//! The API over real HTTP, against a server on port 0 with its own fresh database.
+//! The API over real HTTP, against a server on port 0 with its own fresh database. Every exchange
+//! is checked against the server's OpenAPI document (`contract`): a test whose request or answer
+//! the document does not describe fails.
+
+mod contract;
+
+use std::sync::Arc;
 
 use api::{Application, Settings};
 use reqwest::header::HeaderMap;
@@ -46,6 +52,7 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub address: String,
     pub client: reqwest::Client,
+    contract: Arc<contract::Contract>,
 }
 
 pub fn settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
@@ -54,6 +61,7 @@ pub fn settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
         ("HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
         ("PAYMENT_SANDBOX_SECRET".to_owned(), SANDBOX_SECRET.to_owned()),
+        ("DATA_KEY_SECRET".to_owned(), tests::DATA_KEY_SECRET.to_owned()),
     ];
     values.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Settings::from_lookup(|name| values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
@@ -62,19 +70,26 @@ pub fn settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
 impl TestApp {
     pub async fn spawn(extra: &[(&str, &str)]) -> Self {
         let db = TestDatabase::new().await;
-        let application = Application::build(settings(&db, extra)).await.expect("application builds");
+        let settings = settings(&db, extra);
+        Self::start(db, settings).await
+    }
+
+    /// A server on `db` with exactly these settings (the database may sit behind a proxy).
+    pub async fn start(db: TestDatabase, settings: Settings) -> Self {
+        let application = Application::build(settings).await.expect("application builds");
         let address = format!("http://127.0.0.1:{}/api/v1", application.port());
         tokio::spawn(application.run_until_stopped());
-        Self { db, address, client: reqwest::Client::new() }
+        let contract = contract::fetch(&address).await;
+        Self { db, address, client: reqwest::Client::new(), contract }
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(format!("{}{path}", self.address)).send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let response = self.get_with(path, None, &[]).await;
+        (response.status, response.body)
     }
 
-    /// Any request: `token` becomes `Authorization: Bearer …`, `headers` are sent as given.
+    /// Any request: `token` becomes `Authorization: Bearer …`, `headers` are sent as given. Panics
+    /// when the OpenAPI document does not describe the request or its answer.
     pub async fn send(
         &self,
         method: reqwest::Method,
@@ -83,22 +98,36 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Response {
-        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        let url = format!("{}{path}", self.address);
+        let mut request = self.client.request(method.clone(), &url);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        if let Some(body) = body {
-            request = request.header("Content-Type", "application/json").body(body);
+        if let Some(body) = &body {
+            request = request.header("Content-Type", "application/json").body(body.clone());
         }
         let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let answer_headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
+        let exchange = contract::Exchange {
+            method: method.as_str(),
+            path_and_query: url.strip_prefix(self.address.trim_end_matches("/api/v1")).unwrap_or(&url),
+            headers,
+            token: token.is_some() || headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")),
+            body: body.as_deref(),
+            status,
+            content_type: answer_headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default(),
+            text: &text,
+        };
+        if let Err(mismatch) = self.contract.check(&exchange) {
+            panic!("the OpenAPI document does not describe {} {path} answered {status}: {mismatch}", method.as_str());
+        }
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Response { status, headers, body, text }
+        Response { status, headers: answer_headers, body, text }
     }
 
     pub async fn get_with(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Response {
@@ -147,7 +176,7 @@ impl TestApp {
     /// Delivers a sandbox notification signed with `secret`.
     pub async fn webhook_signed_with(&self, secret: &str, notification: &Value) -> Response {
         let body = notification.to_string().into_bytes();
-        let signature = api::routes::payments::sign(secret, &body);
+        let signature = api::wallet::payments::sign(secret, &body);
         self.post_raw("/payments/webhooks/sandbox", None, &[("Signature", &signature)], &body).await
     }
 
@@ -171,44 +200,4 @@ impl TestApp {
         assert_eq!(response.status, 200, "{}", response.text);
         response.body["data"].clone()
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_reports_the_database_nats_and_each_projectors_lag() {
-    let app = TestApp::spawn(&[("NATS_URL", &tests::nats_url())]).await;
-    let (status, body) = app.get("/health").await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["success"], true);
-    assert_eq!(body["data"]["database"], "up");
-    let projectors: Vec<&str> = body["data"]["projectors"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(projectors, ["wallets", "ledger", "withdrawals", "users"]);
-}
-
-#[test]
-fn a_missing_or_malformed_setting_is_named() {
-    let base = [("DATABASE_URL", "mysql://x@localhost/db"), ("JWT_SECRET", "j".repeat(40).leak() as &str), ("PAYMENT_SANDBOX_SECRET", "p".repeat(40).leak() as &str)];
-    let lookup = |overrides: &[(&str, &str)]| {
-        let values: Vec<(String, String)> =
-            base.iter().chain(overrides).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Settings::from_lookup(move |name| values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-    };
-    assert!(lookup(&[]).is_ok());
-    let error = |overrides: &[(&str, &str)]| lookup(overrides).err().unwrap().to_string();
-    assert_eq!(error(&[("DATABASE_URL", "")]), "setting DATABASE_URL is required");
-    assert!(error(&[("DATABASE_URL", "postgres://x")]).contains("DATABASE_URL"));
-    assert!(error(&[("JWT_SECRET", "short")]).contains("JWT_SECRET"));
-    assert!(error(&[("HTTP_ADDR", "nowhere")]).contains("HTTP_ADDR"));
-    assert!(error(&[("RATE_LIMIT_PER_MINUTE", "-3")]).contains("RATE_LIMIT_PER_MINUTE"));
-    assert!(error(&[("BOOTSTRAP_ADMIN_EMAIL", "a@b.c")]).contains("BOOTSTRAP_ADMIN_PASSWORD"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_is_503_with_retry_after_when_the_database_is_gone() {
-    let app = TestApp::spawn(&NO_RATE_LIMITS).await;
-    assert_eq!(app.get("/health").await.0, 200);
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE `{}`", app.db.name))).execute(&app.db.pool).await.unwrap();
-    let response = app.get_with("/health", None, &[]).await;
-    assert_eq!(response.status, 503, "{}", response.text);
-    assert_eq!(response.body["error"]["code"], "database_unavailable");
-    assert!(response.header("retry-after").is_some());
 }

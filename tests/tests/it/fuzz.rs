@@ -172,7 +172,7 @@ async fn no_request_drawn_from_the_openapi_document_gets_a_5xx() {
                 let body = (method != "get").then(|| raw_body(&mut rng, &spec, body_schema));
                 // Sign most bodies as the provider would, so webhook parsing is reached too.
                 if let Some(body) = &body {
-                    let signature = if rng.chance(75) { api::routes::payments::sign(SANDBOX_SECRET, body) } else { "00ff".into() };
+                    let signature = if rng.chance(75) { api::wallet::payments::sign(SANDBOX_SECRET, body) } else { "00ff".into() };
                     headers.push(("Signature".into(), signature));
                 }
                 let mut token = rng.pick(&tokens).map(str::to_owned);

@@ -3,7 +3,8 @@
 
 use chrono::{Duration, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use clap::Parser;
-use commands::{CommandContext, wallet_stream};
+use commands::CommandContext;
+use commands::wallet::stream as wallet_stream;
 use domain::ledger::ProviderName;
 use domain::money::Money;
 use domain::wallet::{PurchaseCategory, WalletCommand};
@@ -39,6 +40,7 @@ impl Harness {
             user,
             WalletCommand::DebitForPurchase {
                 order_id: Uuid::now_v7(),
+                order_item_id: Uuid::now_v7(),
                 category: PurchaseCategory::Book,
                 gross: money("30.00"),
                 vat,
@@ -50,6 +52,7 @@ impl Harness {
         self.run_ok(
             user,
             WalletCommand::AddPendingEarnings {
+                earning_id: Uuid::now_v7(),
                 order_id: Uuid::now_v7(),
                 amount: money("20.00"),
                 release_at: released,
@@ -64,18 +67,9 @@ impl Harness {
         (user, top_up)
     }
 
-    /// Runs the CLI in-process: its exit status and report.
-    async fn cli(&self, args: &[&str]) -> (ExitStatus, String) {
-        let mut argv = vec!["ispeaker-replay", "--quiet", "--database-url", self.db.url.as_str()];
-        argv.extend_from_slice(args);
-        let cli = Cli::try_parse_from(argv).unwrap();
-        let mut out = Vec::new();
-        let status = replay_tools::run(cli, &mut out).await.unwrap();
-        (status, String::from_utf8(out).unwrap())
-    }
 
     async fn events(&self, user: Uuid) -> Vec<RecordedEvent> {
-        self.store.read_stream(&wallet_stream(user), 0).await.unwrap()
+        self.store.read_stream(wallet_stream(user).stream_ref(), 0).await.unwrap()
     }
 
     async fn execute(&self, sql: &str) -> u64 {
@@ -251,6 +245,7 @@ async fn the_cli_refuses_a_database_whose_migrations_are_not_all_applied() {
     let error = replay_tools::run(cli, &mut Vec::new()).await.unwrap_err();
     let message = format!("{error:#}");
     assert!(message.contains("migrations not applied: 11 "), "{message}");
+    assert_eq!(error.code(), 4, "a schema not migrated: {message}");
     assert_eq!(count_tables().await, tables_before, "the tool created nothing");
 }
 
@@ -362,4 +357,155 @@ async fn balance_as_of_replays_only_the_events_recorded_by_then() {
     let (status, report) = h.cli(&["balance", &stranger, "--as-of", &time(Utc::now())]).await;
     assert_eq!(status, ExitStatus::NotFound, "{report}");
     assert!(report.contains("not found"), "{report}");
+}
+
+/// A row inserted past the head (with a made-up hash, or with a hash an attacker chained
+/// correctly): verify-chain and the audit read every row, not only up to the head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_past_the_head_break_the_chain_and_fail_the_audit() {
+    let h = Harness::new().await;
+    h.busy_wallet().await;
+    h.catch_up().await;
+    let head = h.store.head().await.unwrap();
+    let plant = |hash: String| {
+        format!(
+            "INSERT INTO events (position, event_id, stream_type, stream_id, stream_version, event_type, schema_version, payload, metadata, recorded_at, hash) \
+             SELECT position + 1, UNHEX(REPLACE(UUID(), '-', '')), stream_type, stream_id, stream_version + 1, event_type, schema_version, payload, metadata, recorded_at, {hash} \
+             FROM events WHERE position = {}",
+            head.position
+        )
+    };
+    h.execute(&plant("UNHEX(REPEAT('ab', 32))".to_owned())).await;
+
+    let (status, report) = h.cli(&["verify-chain"]).await;
+    assert_eq!(status, ExitStatus::Mismatch, "{report}");
+    assert!(report.starts_with(&format!("chain broken at position {}: stored hash ", head.position + 1)), "{report}");
+    let (status, report) = h.cli(&["audit", "wallet", "--all"]).await;
+    assert_eq!(status, ExitStatus::Mismatch, "{report}");
+    assert!(report.contains("rows exist past the head of the log"), "{report}");
+
+    // Chained correctly, it still lies past the head.
+    h.execute("DROP TRIGGER events_forbid_delete").await;
+    h.execute(&format!("DELETE FROM events WHERE position = {}", head.position + 1)).await;
+    let mut forged = h.store.read_all_stored(head.position - 1, 1).await.unwrap().remove(0);
+    forged.position = head.position + 1;
+    forged.stream_version += 1;
+    forged.event_id = Uuid::now_v7();
+    forged.hash = event_store::chain_hash(&head.hash, &forged);
+    sqlx::query(
+        "INSERT INTO events (position, event_id, stream_type, stream_id, stream_version, event_type, schema_version, payload, metadata, recorded_at, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(forged.position)
+    .bind(forged.event_id)
+    .bind(&forged.stream.stream_type)
+    .bind(&forged.stream.stream_id)
+    .bind(forged.stream_version)
+    .bind(&forged.event_type)
+    .bind(forged.schema_version)
+    .bind(&forged.payload)
+    .bind(&forged.metadata)
+    .bind(forged.recorded_at.naive_utc())
+    .bind(&forged.hash[..])
+    .execute(&h.db.pool)
+    .await
+    .unwrap();
+    let (status, report) = h.cli(&["verify-chain"]).await;
+    assert_eq!(status, ExitStatus::Mismatch, "{report}");
+    assert!(report.contains("rows exist past the head of the log"), "{report}");
+}
+
+/// An event whose amount disagrees with its own postings, and a credit that disagrees with the
+/// top-up it names, are findings even though every balance still adds up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_checks_amounts_against_postings_and_credits_against_their_top_ups() {
+    let h = Harness::new().await;
+    let (victim, _) = h.busy_wallet().await;
+    let none = CommandContext::default();
+    let commands::Transacted::Done { value: top_up, .. } = h.commands.wallet.request_top_up(victim, sandbox(), money("12.00"), &none).await.unwrap() else {
+        panic!("a new top-up");
+    };
+    let top_up_id = top_up.state.id().unwrap();
+    let captured = h.commands.wallet.capture_top_up(top_up_id, &sandbox(), "evt-1", money("12.00"), &none).await.unwrap().position().unwrap();
+    h.catch_up().await;
+    assert_eq!(h.cli(&["audit", "wallet", "--all"]).await.0, ExitStatus::Success);
+    let debit = position_of(&h.events(victim).await, "WalletDebited");
+
+    h.execute("DROP TRIGGER events_forbid_update").await;
+    // The debit says 3.00 where its postings move 30.00.
+    h.execute(&format!("UPDATE events SET payload = JSON_SET(payload, '$.amount', '3.00') WHERE position = {debit}")).await;
+    // The credit, its postings and its balances all say 21.00; the top-up was for 12.00.
+    let credit = h.events(victim).await.iter().find(|e| e.event_type == "TopUpCaptured" && e.position <= captured && e.payload["top_up_id"] == top_up_id.to_string()).unwrap().position;
+    h.execute(&format!("UPDATE events SET payload = REPLACE(payload, '12.00', '21.00') WHERE position = {credit}")).await;
+
+    let (status, report) = h.cli(&["audit", "wallet", "--all"]).await;
+    assert_eq!(status, ExitStatus::Mismatch, "{report}");
+    assert!(report.contains(&format!("wallet {victim} position {debit}: amount 3.00, but its postings move 30.00")), "{report}");
+    assert!(report.contains(&format!("wallet {victim} position {credit}: credits 21.00 for top-up {top_up_id}, which was for 12.00")), "{report}");
+}
+
+/// A port nothing listens on: bound by the test, then released.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn run_with_url(url: &str) -> replay_tools::Failure {
+    let cli = Cli::try_parse_from(["ispeaker-replay", "--quiet", "--database-url", url, "verify-chain"]).unwrap();
+    replay_tools::run(cli, &mut Vec::new()).await.unwrap_err()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_reported_at_once_with_its_reason_and_exit_code_3() {
+    let port = closed_port();
+    let started = std::time::Instant::now();
+    let failure = run_with_url(&format!("mysql://ispeaker:not-to-be-printed@127.0.0.1:{port}/ispeaker")).await;
+    let message = failure.to_string();
+    assert_eq!(failure.code(), 3, "{message}");
+    assert_eq!(failure.kind, replay_tools::FailureKind::DatabaseUnreachable);
+    assert!(message.starts_with(&format!("cannot connect to the database at 127.0.0.1:{port}: ")), "{message}");
+    assert!(message.to_lowercase().contains("connection refused"), "{message}");
+    assert!(!message.contains("not-to-be-printed"), "the password leaked: {message}");
+    // A pool would have retried until its timeout and then said only that it timed out.
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_url_of_another_database_is_refused_as_a_usage_error() {
+    for url in ["postgres://ispeaker:not-to-be-printed@localhost/ispeaker", "localhost:3306"] {
+        let failure = run_with_url(url).await;
+        let message = failure.to_string();
+        assert_eq!(failure.code(), 2, "{url}: {message}");
+        assert!(message.contains("must start with mysql:// or mariadb://"), "{message}");
+        assert!(!message.contains("not-to-be-printed"), "the password leaked: {message}");
+    }
+    assert!(run_with_url("postgres://localhost/x").await.to_string().contains("not a postgres:// URL"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exporting_a_user_redacts_the_password_hash_and_says_so() {
+    use commands::users::Registration;
+    use domain::users::{DisplayName, Email, Language, Role, Username};
+    let h = Harness::new().await;
+    let password_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$ZXhwb3J0LXRlc3QtaGFzaC12YWx1ZQ";
+    let registration = Registration {
+        name: DisplayName::parse("Export Test").unwrap(),
+        username: Username::parse("export_test").unwrap(),
+        email: Email::parse("export@example.com").unwrap(),
+        password_hash: password_hash.to_owned(),
+        roles: vec![Role::Student],
+        language: Language::En,
+        registered_at: Utc::now(),
+    };
+    let user = h.commands.users.register(registration, CommandContext::default()).await.unwrap().user_id;
+
+    let (status, report) = h.cli(&["export", "user", &user.to_string()]).await;
+    assert_eq!(status, ExitStatus::Success, "{report}");
+    assert!(!report.contains(password_hash), "{report}");
+    assert!(!report.contains("argon2"), "{report}");
+    let registered: serde_json::Value = serde_json::from_str(report.lines().next().unwrap()).unwrap();
+    assert_eq!(registered["event_type"], "UserRegistered", "{report}");
+    assert_eq!(registered["payload"]["password_hash"], serde_json::json!({ "$redacted": true }), "{report}");
+    assert_eq!(registered["redacted"], serde_json::json!(["payload.password_hash"]), "{report}");
+    // Only the secret goes: the rest of the personal data is opened for the operator as before.
+    assert_eq!(registered["payload"]["email"], serde_json::json!({ "$personal": "export@example.com" }), "{report}");
 }

@@ -360,3 +360,28 @@ async fn torture_reader_catches_an_auto_increment_log_skipping_events() {
         tail.out_of_order
     );
 }
+
+/// A pipelined append names the event it builds on: if that one failed and someone else's event
+/// took its version, the follower fails too instead of committing on top of what never happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_that_follows_an_event_fails_unless_that_event_is_the_streams_last() {
+    let db = TestDatabase::new().await;
+    let store = store(&db).await;
+    store.append(AppendRequest::single(stream("a"), ExpectedVersion::NoStream, vec![event(1)])).await.unwrap();
+    // Someone else's event takes version 2.
+    let theirs = event(2);
+    store.append(AppendRequest::single(stream("a"), ExpectedVersion::Exact(1), vec![theirs.clone()])).await.unwrap();
+
+    // Ours was decided on version 1 and pipelined with a second one on top of it.
+    let ours = event(3);
+    let first = store.enqueue(AppendRequest::single(stream("a"), ExpectedVersion::Exact(1), vec![ours.clone()])).await.unwrap();
+    let follows = ExpectedVersion::Follows { version: 2, event_id: ours.event_id };
+    let second = store.enqueue(AppendRequest::single(stream("a"), follows, vec![event(4)])).await.unwrap();
+    assert!(first.await.unwrap_err().is_conflict());
+    assert!(second.await.unwrap_err().is_conflict(), "version 2 is theirs, not the one this append followed");
+
+    // Following the real last event works.
+    let really = ExpectedVersion::Follows { version: 2, event_id: theirs.event_id };
+    store.append(AppendRequest::single(stream("a"), really, vec![event(5)])).await.unwrap();
+    assert_eq!(count_events(&db).await, 3);
+}

@@ -2,35 +2,39 @@
 //! event store and users projector.
 
 use chrono::{TimeZone, Utc};
-use commands::{
-    CommandContext, CommandError, Registration, Users, email_stream, load_wallet, user_stream, username_stream,
-    wallet_stream,
-};
-use domain::user::{DisplayName, Email, Language, Role, UserError, Username};
+use std::sync::Arc;
+
+use commands::users::{RegisteredUser, Registration, Users, email_stream, user_stream, username_stream};
+use commands::{CommandContext, CommandError, Commands, wallet};
+use domain::users::{DisplayName, Email, Language, ReservationError, Role, UserError, Username};
 use domain::wallet::WalletEvent;
 use event_store::{EventStore, StreamRef};
+use projections::users::UsersProjector;
 use projections::{ProjectorRunner, RunnerConfig};
 use sqlx::Row;
 use tests::TestDatabase;
 use uuid::Uuid;
+
+use crate::support::open_store;
 
 const PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
 
 struct Harness {
     db: TestDatabase,
     store: EventStore,
+    commands: Commands,
     users: Users,
 }
 
 impl Harness {
     async fn new() -> Self {
         let db = TestDatabase::new().await;
-        let store = EventStore::start(db.pool.clone(), commands::upcasters()).await.unwrap();
-        let users = Users::new(store.clone());
-        Self { db, store, users }
+        let store = open_store(&db.pool).await;
+        let commands = Commands::new(store.clone());
+        Self { db, store, users: commands.users.clone(), commands }
     }
 
-    async fn register(&self, username: &str, email: &str, roles: Vec<Role>) -> Result<commands::RegisteredUser, CommandError> {
+    async fn register(&self, username: &str, email: &str, roles: Vec<Role>) -> Result<RegisteredUser, CommandError> {
         self.users.register(registration(username, email, roles), CommandContext::default()).await
     }
 
@@ -39,7 +43,7 @@ impl Harness {
     }
 
     async fn catch_up_users(&self) {
-        ProjectorRunner::new(self.store.clone(), projections::by_name("users").unwrap(), RunnerConfig::default())
+        ProjectorRunner::new(self.store.clone(), Arc::new(UsersProjector), RunnerConfig::default())
             .catch_up()
             .await
             .unwrap();
@@ -68,28 +72,34 @@ async fn registering_appends_the_user_both_reservations_and_the_wallet_atomicall
     assert_eq!(registered.position, before + 4, "one event on each of four streams, in one append");
     let events = h.store.read_all(before, 100).await.unwrap();
     let streams: Vec<(&StreamRef, &str)> = events.iter().map(|e| (&e.stream, e.event_type.as_str())).collect();
-    let email = email_stream(&Email::parse("sara@example.com").unwrap());
-    let username = username_stream(&Username::parse("sara.k").unwrap());
+    let keys = h.store.data_keys().unwrap();
+    let email = email_stream(keys, &Email::parse("sara@example.com").unwrap());
+    let username = username_stream(keys, &Username::parse("sara.k").unwrap());
     assert_eq!(
         streams,
         vec![
-            (&email, "EmailReserved"),
-            (&username, "UsernameReserved"),
-            (&user_stream(registered.user_id), "UserRegistered"),
-            (&wallet_stream(registered.user_id), "WalletOpened"),
+            (email.stream_ref(), "EmailReserved"),
+            (username.stream_ref(), "UsernameReserved"),
+            (user_stream(registered.user_id).stream_ref(), "UserRegistered"),
+            (wallet::stream(registered.user_id).stream_ref(), "WalletOpened"),
         ]
     );
-    assert_eq!(email, StreamRef::new("user_email", "sara@example.com"));
+    // The reservation streams are named by keyed hashes, never by the email or username.
+    for reservation in [&email, &username] {
+        let id = &reservation.stream_ref().stream_id;
+        assert!(id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    }
+    assert_ne!(email.stream_ref(), &StreamRef::new("user_email", "sara@example.com"));
     assert!(events.iter().all(|e| e.stream_version == 1));
     assert!(events.iter().all(|e| e.metadata.correlation_id == events[0].metadata.correlation_id));
     assert_eq!(
-        WalletEvent::from_payload(&events[3].event_type, events[3].schema_version, events[3].payload.clone()).unwrap(),
+        commands::stream::decode::<WalletEvent>(&events[3]).unwrap(),
         WalletEvent::WalletOpened { user_id: registered.user_id, currency: "SAR".to_owned() }
     );
 
-    let wallet = load_wallet(&h.store, registered.user_id).await.unwrap();
-    assert_eq!(wallet.user_id(), Some(registered.user_id));
-    assert_eq!(wallet.version(), 1);
+    let wallet = h.commands.kernel.read(&wallet::stream(registered.user_id)).await.unwrap();
+    assert_eq!(wallet.state.user_id(), Some(registered.user_id));
+    assert_eq!(wallet.version, 1);
 
     let user = h.users.load(registered.user_id).await.unwrap().expect("the user is registered");
     assert_eq!(user.id(), Some(registered.user_id));
@@ -107,10 +117,10 @@ async fn a_taken_email_is_refused_and_nothing_is_appended() {
 
     let result = h.register("another", " SARA@example.COM", vec![Role::Speaker]).await;
 
-    assert_eq!(result, Err(CommandError::EmailTaken));
+    assert!(result.as_ref().is_err_and(|error| error.is(&ReservationError::EmailTaken)), "{result:?}");
     assert_eq!(h.head().await, before, "nothing was appended");
-    let another = username_stream(&Username::parse("another").unwrap());
-    assert!(h.store.read_stream(&another, 0).await.unwrap().is_empty(), "the username stays free");
+    let another = username_stream(h.store.data_keys().unwrap(), &Username::parse("another").unwrap());
+    assert!(h.store.read_stream(another.stream_ref(), 0).await.unwrap().is_empty(), "the username stays free");
     h.register("another", "another@example.com", vec![Role::Student]).await.unwrap();
 }
 
@@ -122,10 +132,10 @@ async fn a_taken_username_in_any_case_is_refused_and_nothing_is_appended() {
 
     let result = h.register("SARA.K", "other@example.com", vec![Role::Student]).await;
 
-    assert_eq!(result, Err(CommandError::UsernameTaken));
+    assert!(result.as_ref().is_err_and(|error| error.is(&ReservationError::UsernameTaken)), "{result:?}");
     assert_eq!(h.head().await, before, "nothing was appended");
-    let other = email_stream(&Email::parse("other@example.com").unwrap());
-    assert!(h.store.read_stream(&other, 0).await.unwrap().is_empty(), "the email stays free");
+    let other = email_stream(h.store.data_keys().unwrap(), &Email::parse("other@example.com").unwrap());
+    assert!(h.store.read_stream(other.stream_ref(), 0).await.unwrap().is_empty(), "the email stays free");
 }
 
 #[tokio::test]
@@ -147,7 +157,7 @@ async fn of_ten_concurrent_registrations_of_one_email_exactly_one_succeeds() {
     for attempt in attempts {
         match attempt.await.unwrap() {
             Ok(registered) => winners.push(registered),
-            Err(error) => assert_eq!(error, CommandError::EmailTaken),
+            Err(error) => assert!(error.is(&ReservationError::EmailTaken), "{error:?}"),
         }
     }
 
@@ -204,11 +214,9 @@ async fn revoking_a_token_needs_a_user_and_happens_once() {
     assert_eq!(h.head().await, head, "and appends nothing");
     let user = h.users.load(registered.user_id).await.unwrap().unwrap();
     assert!(user.is_token_revoked(token));
-    assert_eq!(user.version(), 2);
-    assert_eq!(
-        h.users.revoke_token(Uuid::now_v7(), token, expires_at, CommandContext::default()).await,
-        Err(CommandError::UserRejected(UserError::NotRegistered))
-    );
+    assert_eq!(h.commands.kernel.read(&user_stream(registered.user_id)).await.unwrap().version, 2);
+    let unknown = h.users.revoke_token(Uuid::now_v7(), token, expires_at, CommandContext::default()).await;
+    assert!(unknown.as_ref().is_err_and(|error| error.is(&UserError::NotRegistered)), "{unknown:?}");
 }
 
 #[tokio::test]
@@ -274,6 +282,6 @@ async fn the_users_projector_fills_users_and_revoked_tokens() {
     .unwrap();
     assert_eq!(password_columns, 0, "the read model keeps no password hash");
 
-    let checkpoint = projections::checkpoint(&h.db.pool, "users").await.unwrap();
-    assert_eq!(checkpoint, Some((1, h.head().await)));
+    let checkpoint = projections::checkpoint(&h.db.pool, UsersProjector::NAME).await.unwrap();
+    assert_eq!(checkpoint, Some((projections::Projector::version(&UsersProjector), h.head().await)));
 }

@@ -1,0 +1,228 @@
+//! The commerce context's commands: the cart, the checkout and refunds. A checkout is one unit
+//! of work and one atomic append over the order, the buyer's library and cart, the buyer's wallet
+//! (a debit per paid line) and each speaker's wallet (a pending earning per line); a refund
+//! reverses exactly the lines it names, in the same way.
+
+use chrono::{Duration, Utc};
+use domain::catalogue::{CatalogueError, ListingStatus, Title};
+use domain::commerce::cart::{self, Cart, CartCommand};
+use domain::commerce::library::{self, Library, LibraryCommand};
+use domain::commerce::order::{self, Order, OrderCommand, OrderEvent, RefundReason, Sale};
+use domain::commerce::pricing::CommissionRate;
+use domain::commerce::{CommerceError, ItemRef, ItemType};
+use domain::money::Money;
+use domain::wallet::WalletCommand;
+use uuid::Uuid;
+
+use crate::catalogue::{book_stream, course_stream};
+use crate::kernel::{Kernel, Transacted, UnitOfWork};
+use crate::stream::{Loaded, Stream};
+use crate::{CommandContext, CommandError};
+
+pub fn cart_stream(user_id: Uuid) -> Stream<Cart> {
+    Stream::new(cart::STREAM_TYPE, user_id.to_string())
+}
+
+pub fn library_stream(user_id: Uuid) -> Stream<Library> {
+    Stream::new(library::STREAM_TYPE, user_id.to_string())
+}
+
+pub fn order_stream(order_id: Uuid) -> Stream<Order> {
+    Stream::new(order::STREAM_TYPE, order_id.to_string())
+}
+
+/// How sales pay their speakers.
+#[derive(Clone, Copy, Debug)]
+pub struct CommerceSettings {
+    /// The platform's share of each sale's net (`COMMISSION_RATE`).
+    pub commission_rate: CommissionRate,
+    /// How long an earning stays pending (`EARNINGS_RELEASE_DAYS`).
+    pub earnings_release: Duration,
+}
+
+impl Default for CommerceSettings {
+    fn default() -> Self {
+        Self { commission_rate: CommissionRate::DEFAULT, earnings_release: Duration::days(7) }
+    }
+}
+
+/// The context's command handler. Cheap to clone.
+#[derive(Clone)]
+pub struct Commerce {
+    kernel: Kernel,
+    settings: CommerceSettings,
+}
+
+/// An item as a checkout sees it: what it is called, whose it is, and its price now.
+struct Listing {
+    title: Title,
+    speaker_id: Uuid,
+    price: Money,
+    status: ListingStatus,
+}
+
+impl Commerce {
+    pub fn new(kernel: Kernel, settings: CommerceSettings) -> Self {
+        Self { kernel, settings }
+    }
+
+    /// Puts an item in the user's cart, if they may buy it: its id in the cart.
+    pub async fn add_to_cart(&self, user_id: Uuid, item: ItemRef, context: &CommandContext) -> Result<Transacted<Uuid>, CommandError> {
+        let cart_item_id = Uuid::now_v7();
+        let stream = &cart_stream(user_id);
+        self.kernel
+            .transact(context, |unit| async move {
+                let listing = listing(&unit, item).await?;
+                let library = unit.load(&library_stream(user_id)).await?;
+                buyable(&listing, user_id, item, &library.state)?;
+                let mut cart = unit.load(stream).await?;
+                unit.decide(stream, &mut cart, CartCommand::Add { user_id, cart_item_id, item, added_at: Utc::now() })?;
+                Ok(cart_item_id)
+            })
+            .await
+    }
+
+    pub async fn remove_from_cart(&self, user_id: Uuid, cart_item_id: Uuid, context: &CommandContext) -> Result<Transacted<Loaded<Cart>>, CommandError> {
+        self.kernel.execute(&cart_stream(user_id), CartCommand::Remove { cart_item_id }, context).await
+    }
+
+    /// A user's cart as the store has it now.
+    pub async fn cart(&self, user_id: Uuid) -> Result<Cart, CommandError> {
+        Ok(self.kernel.read(&cart_stream(user_id)).await?.state)
+    }
+
+    /// Buys everything in the user's cart from their wallet, at today's prices: one append, or
+    /// nothing when any item may no longer be bought or the wallet cannot pay.
+    #[tracing::instrument(skip_all, fields(%buyer))]
+    pub async fn checkout(&self, buyer: Uuid, context: &CommandContext) -> Result<Transacted<Loaded<Order>>, CommandError> {
+        let order_id = Uuid::now_v7();
+        let invoice_id = Uuid::now_v7();
+        let settings = self.settings;
+        self.kernel
+            .transact(context, |unit| async move {
+                let cart_stream = &cart_stream(buyer);
+                let library_stream = &library_stream(buyer);
+                let mut cart = unit.load(cart_stream).await?;
+                let mut library = unit.load(library_stream).await?;
+                let mut sales = Vec::with_capacity(cart.state.items().len());
+                for added in cart.state.items() {
+                    let listing = listing(&unit, added.item).await?;
+                    buyable(&listing, buyer, added.item, &library.state)?;
+                    sales.push(Sale { order_item_id: Uuid::now_v7(), item: added.item, title: listing.title, speaker_id: listing.speaker_id, unit_price: listing.price });
+                }
+                unit.decide(cart_stream, &mut cart, CartCommand::CheckOut { order_id })?;
+                let order_stream = &order_stream(order_id);
+                let mut order = unit.create(order_stream).await?;
+                let placed_at = Utc::now();
+                let place = OrderCommand::Place { order_id, buyer_id: buyer, sales, commission_rate: settings.commission_rate, invoice_id, placed_at };
+                unit.decide(order_stream, &mut order, place)?;
+                let release_at = placed_at + settings.earnings_release;
+                for line in order.state.lines() {
+                    let acquire = LibraryCommand::Acquire { user_id: buyer, item: line.item, order_id, order_item_id: line.order_item_id, acquired_at: placed_at };
+                    unit.decide(library_stream, &mut library, acquire)?;
+                    let split = line.split;
+                    if !split.unit_price.is_zero() {
+                        unit.wallet(buyer, WalletCommand::DebitForPurchase {
+                            order_id,
+                            order_item_id: line.order_item_id,
+                            category: line.item.item_type.purchase_category(),
+                            gross: split.unit_price,
+                            vat: split.vat,
+                            description: line.title.to_string(),
+                        });
+                    }
+                    if !split.earning.is_zero() {
+                        unit.wallet(line.speaker_id, WalletCommand::AddPendingEarnings {
+                            earning_id: line.order_item_id,
+                            order_id,
+                            amount: split.earning,
+                            release_at,
+                            description: format!("Sale: {}", line.title),
+                        });
+                    }
+                }
+                Ok(order)
+            })
+            .await
+    }
+
+    /// An admin's refund of some lines of an order, or of every line not refunded yet: the buyer
+    /// is paid back, each speaker's earning reversed and the access taken back, in one append.
+    #[tracing::instrument(skip_all, fields(%order_id))]
+    pub async fn refund(
+        &self,
+        order_id: Uuid,
+        order_item_ids: Option<Vec<Uuid>>,
+        reason: RefundReason,
+        context: &CommandContext,
+    ) -> Result<Transacted<(Loaded<Order>, OrderEvent)>, CommandError> {
+        let credit_note_id = Uuid::now_v7();
+        let stream = &order_stream(order_id);
+        let (order_item_ids, reason) = (&order_item_ids, &reason);
+        self.kernel
+            .transact(context, |unit| async move {
+                let mut order = unit.load(stream).await?;
+                let refunded_at = Utc::now();
+                let command = OrderCommand::Refund { order_item_ids: order_item_ids.clone(), reason: reason.clone(), credit_note_id, refunded_at };
+                let refunded = unit.decide(stream, &mut order, command)?.remove(0);
+                let OrderEvent::OrderRefunded { buyer_id, order_item_ids: refunded_lines, .. } = &refunded else {
+                    return Err(CommandError::Internal("a refund decided something else".into()));
+                };
+                let library_stream = &library_stream(*buyer_id);
+                let mut library = unit.load(library_stream).await?;
+                for line in order.state.lines().iter().filter(|line| refunded_lines.contains(&line.order_item_id)) {
+                    let revoke = LibraryCommand::Revoke { item: line.item, order_item_id: line.order_item_id, revoked_at: refunded_at };
+                    unit.decide(library_stream, &mut library, revoke)?;
+                    if !line.split.unit_price.is_zero() {
+                        unit.wallet(*buyer_id, WalletCommand::RefundPurchase { order_item_id: line.order_item_id });
+                    }
+                    if !line.split.earning.is_zero() {
+                        unit.wallet(line.speaker_id, WalletCommand::ReverseEarning { earning_id: line.order_item_id });
+                    }
+                }
+                Ok((order, refunded))
+            })
+            .await
+    }
+
+    /// An order as the store has it now.
+    pub async fn order(&self, order_id: Uuid) -> Result<Loaded<Order>, CommandError> {
+        self.kernel.read(&order_stream(order_id)).await
+    }
+}
+
+/// The item's listing, read in the unit of work. Unknown items are not found; live rooms are
+/// sold through their own context.
+async fn listing(unit: &UnitOfWork, item: ItemRef) -> Result<Listing, CommandError> {
+    let not_found = || CommandError::rejected(CatalogueError::NotFound);
+    match item.item_type {
+        ItemType::Course => {
+            let course = unit.load(&course_stream(item.item_id)).await?.state;
+            let details = course.details().ok_or_else(not_found)?;
+            Ok(Listing { title: details.title.clone(), speaker_id: course.speaker_id(), price: details.price.effective(), status: course.status() })
+        }
+        ItemType::Book => {
+            let book = unit.load(&book_stream(item.item_id)).await?.state;
+            let details = book.details().ok_or_else(not_found)?;
+            Ok(Listing { title: details.title.clone(), speaker_id: book.speaker_id(), price: details.price.effective(), status: book.status() })
+        }
+        ItemType::LiveRoom => Err(not_found()),
+    }
+}
+
+/// Whether `buyer` may buy the item now: a draft is not found (only its author sees it), an
+/// archived one is no longer for sale, nobody buys their own, and nobody buys twice.
+fn buyable(listing: &Listing, buyer: Uuid, item: ItemRef, library: &Library) -> Result<(), CommandError> {
+    match listing.status {
+        ListingStatus::Draft if listing.speaker_id != buyer => return Err(CommandError::rejected(CatalogueError::NotFound)),
+        ListingStatus::Draft | ListingStatus::Archived => return Err(CommandError::rejected(CommerceError::NotAvailable)),
+        ListingStatus::Published => {}
+    }
+    if listing.speaker_id == buyer {
+        return Err(CommandError::rejected(CommerceError::OwnItem));
+    }
+    if library.owns(&item) {
+        return Err(CommandError::rejected(CommerceError::AlreadyOwned));
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! What the API reads from the users read models.
+
+use sqlx::MySqlPool;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct UserQueries {
+    pool: MySqlPool,
+}
+
+impl UserQueries {
+    pub fn new(pool: MySqlPool) -> Self {
+        Self { pool }
+    }
+
+    /// Whether a token was revoked at logout.
+    pub async fn is_token_revoked(&self, token_id: Uuid) -> Result<bool, sqlx::Error> {
+        let revoked: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM revoked_tokens WHERE token_id = ?").bind(token_id).fetch_optional(&self.pool).await?;
+        Ok(revoked.is_some())
+    }
+}
