@@ -146,3 +146,31 @@ impl FromRequest for AuthUser {
         })
     }
 }
+
+/// The caller of a route anyone may read: `None` without a token; a token that is there must be
+/// valid (401 otherwise), so a client never mistakes an expired session for an anonymous read.
+#[derive(Clone, Debug)]
+pub struct Viewer(pub Option<AuthUser>);
+
+impl Viewer {
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.0.as_ref().map(|user| user.user_id)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.0.as_ref().is_some_and(|user| user.has(Role::Admin))
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if request.headers().get(actix_web::http::header::AUTHORIZATION).is_none() {
+            return Box::pin(async { Ok(Viewer(None)) });
+        }
+        let user = AuthUser::from_request(request, payload);
+        Box::pin(async move { Ok(Viewer(Some(user.await?))) })
+    }
+}

@@ -237,3 +237,49 @@ impl actix_web::FromRequest for Body {
         })
     }
 }
+
+/// Collects every invalid field of a request before answering, so one 422 names them all.
+#[derive(Debug, Default)]
+pub struct Fields(FieldErrors);
+
+impl Fields {
+    /// The value, or `None` with its reason recorded under the rejection's own field.
+    pub fn check<T, E: domain::kernel::Rejection>(&mut self, result: Result<T, E>) -> Option<T> {
+        let field = result.as_ref().err().and_then(|error| error.field()).unwrap_or("body");
+        self.check_as(field, result)
+    }
+
+    /// The value, or `None` with its reason recorded under `field`.
+    pub fn check_as<T, E: domain::kernel::Rejection>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.entry(field.to_owned()).or_default().push(error.code());
+                None
+            }
+        }
+    }
+
+    /// An optional input: `None` when absent, else checked like any other.
+    pub fn optional<T, E: domain::kernel::Rejection>(&mut self, field: &str, result: Option<Result<T, E>>) -> Option<Option<T>> {
+        match result {
+            None => Some(None),
+            Some(result) => self.check_as(field, result).map(Some),
+        }
+    }
+
+    /// 422 naming every field recorded, or nothing to say.
+    pub fn done(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.0)) }
+    }
+}
+
+/// For `PATCH` bodies: a field given as `null` (`Some(None)`) is not the same as one left out
+/// (`None`). Use with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

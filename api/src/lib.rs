@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod scheduler;
 pub mod seed;
 pub mod settings;
 pub mod startup;

@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use actix_web::web;
 
 use crate::openapi::{Op, PREFIX, Routes};
-use crate::{docs, health, users, wallet};
+use crate::{catalogue, commerce, docs, health, users, wallet};
 
 pub fn table(routes: &mut Routes) {
     routes.add(Method::GET, "/health", health::health,
@@ -20,6 +20,8 @@ pub fn table(routes: &mut Routes) {
 
     users::routes(routes);
     wallet::routes(routes);
+    catalogue::routes(routes);
+    commerce::routes(routes);
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {

@@ -4,6 +4,9 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use commands::commerce::CommerceSettings;
+use domain::commerce::pricing::CommissionRate;
+
 #[derive(Clone)]
 pub struct Settings {
     pub database_url: String,
@@ -29,6 +32,11 @@ pub struct Settings {
     pub seed_demo_data: bool,
     /// Serve the sandbox provider's checkout page (development only).
     pub sandbox_checkout: bool,
+    /// The platform's share of each sale's net (`COMMISSION_RATE`, default 0.20), and how long
+    /// an earning stays pending (`EARNINGS_RELEASE_DAYS`, default 7; 0 releases at the next tick).
+    pub commerce: CommerceSettings,
+    /// How often the scheduler looks for due work (`SCHEDULER_INTERVAL_SECONDS`, default 30).
+    pub scheduler_interval: std::time::Duration,
 }
 
 /// A value that never appears in logs or debug output.
@@ -103,7 +111,23 @@ impl Settings {
             (Some(_), None) => return Err(SettingsError::Missing("BOOTSTRAP_ADMIN_PASSWORD")),
             (None, Some(_)) => return Err(SettingsError::Missing("BOOTSTRAP_ADMIN_EMAIL")),
         };
+        let commission_rate = match get("COMMISSION_RATE") {
+            None => CommissionRate::DEFAULT,
+            Some(text) => CommissionRate::parse(text.trim())
+                .map_err(|_| SettingsError::Malformed { name: "COMMISSION_RATE", reason: "must be a decimal from 0 up to (not including) 1, e.g. 0.20".into() })?,
+        };
+        let release_days = match get("EARNINGS_RELEASE_DAYS") {
+            None => 7,
+            Some(text) => text
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|days| *days <= 3650)
+                .ok_or(SettingsError::Malformed { name: "EARNINGS_RELEASE_DAYS", reason: "must be a whole number of days from 0 to 3650".into() })?,
+        };
         Ok(Self {
+            commerce: CommerceSettings { commission_rate, earnings_release: chrono::Duration::days(i64::from(release_days)) },
+            scheduler_interval: std::time::Duration::from_secs(u64::from(number("SCHEDULER_INTERVAL_SECONDS", 30)?)),
             database_url,
             nats_url: get("NATS_URL"),
             deployment_id: get("DEPLOYMENT_ID"),

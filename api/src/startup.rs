@@ -70,7 +70,7 @@ impl Application {
             .context("connecting to DATABASE_URL")?;
         migrations::migrator().run(&pool).await.context("applying migrations")?;
         let store = commands::open_store(pool.clone(), settings.data_key_secret.expose()).await?;
-        let commands = Commands::new(store.clone());
+        let commands = Commands::with_settings(store.clone(), settings.commerce);
         if settings.seed_demo_data {
             crate::seed::seed_demo_data(&commands).await.context("seeding demo data")?;
         }
@@ -108,8 +108,11 @@ impl Application {
             let host = if settings.http_addr.ip().is_unspecified() { "localhost".to_owned() } else { settings.http_addr.ip().to_string() };
             format!("http://{host}:{port}")
         });
+        let queries = Queries::new(pool, &projections);
+        let scheduler = crate::scheduler::Scheduler::new(store.clone(), commands.clone(), queries.clone(), settings.scheduler_interval);
+        background.push(tokio::spawn(scheduler.run(shutdown.clone())));
         let state = Arc::new(AppState {
-            queries: Queries::new(pool, &projections),
+            queries,
             commands,
             projections,
             tokens: Tokens::new(settings.jwt_secret.expose()),

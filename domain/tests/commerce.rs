@@ -37,11 +37,27 @@ fn the_same_item_goes_into_a_cart_once_and_a_checkout_empties_it() {
         .when(CartCommand::Add { user_id: id(BUYER), cart_item_id: id(2), item: course(7), added_at: at(1) })
         .then_rejected(CommerceError::AlreadyInCart);
     let cart = given::<Cart>([added])
-        .when(CartCommand::CheckOut { order_id: id(50) })
+        .when(CartCommand::CheckOut { order_id: id(50), cart_item_ids: None })
         .then(vec![CartEvent::CartCheckedOut { user_id: id(BUYER), order_id: id(50), cart_item_ids: vec![id(1)] }]);
     assert!(cart.items().is_empty());
-    given::<Cart>([]).when(CartCommand::CheckOut { order_id: id(51) }).then_rejected(CommerceError::CartEmpty);
+    given::<Cart>([]).when(CartCommand::CheckOut { order_id: id(51), cart_item_ids: None }).then_rejected(CommerceError::CartEmpty);
     given::<Cart>([]).when(CartCommand::Remove { cart_item_id: id(1) }).then_rejected(CommerceError::UnknownCartItem);
+}
+
+#[test]
+fn a_checkout_of_some_cart_items_leaves_the_others_and_refuses_items_not_in_the_cart() {
+    let history = [
+        CartEvent::CartItemAdded { user_id: id(BUYER), cart_item_id: id(1), item: course(7), added_at: at(1) },
+        CartEvent::CartItemAdded { user_id: id(BUYER), cart_item_id: id(2), item: course(8), added_at: at(1) },
+    ];
+    let cart = given::<Cart>(history.clone())
+        .when(CartCommand::CheckOut { order_id: id(50), cart_item_ids: Some(vec![id(2)]) })
+        .then(vec![CartEvent::CartCheckedOut { user_id: id(BUYER), order_id: id(50), cart_item_ids: vec![id(2)] }]);
+    assert_eq!(cart.items().iter().map(|added| added.cart_item_id).collect::<Vec<_>>(), vec![id(1)]);
+    given::<Cart>(history.clone())
+        .when(CartCommand::CheckOut { order_id: id(50), cart_item_ids: Some(vec![id(2), id(3)]) })
+        .then_rejected(CommerceError::UnknownCartItem);
+    given::<Cart>(history).when(CartCommand::CheckOut { order_id: id(50), cart_item_ids: Some(vec![]) }).then_rejected(CommerceError::CartEmpty);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 -- The catalogue read models: categories, courses with their sections and lessons, and books.
 -- `search_text` holds the title and description normalised as catalogue search compares them
 -- (domain::catalogue::search), compared byte for byte. Sections and lessons are ordered by the
--- position of the event that added them.
+-- position of the event that added them. Ratings are kept by the learning context's reviews; until
+-- then they stay 0.
 CREATE TABLE categories (
     id BINARY(16) NOT NULL PRIMARY KEY,
     name_en VARCHAR(100) NOT NULL,
@@ -26,6 +27,8 @@ CREATE TABLE courses (
     status VARCHAR(16) NOT NULL,
     total_lessons INT UNSIGNED NOT NULL DEFAULT 0,
     students_count INT UNSIGNED NOT NULL DEFAULT 0,
+    average_rating DECIMAL(3, 2) NOT NULL DEFAULT 0,
+    reviews_count INT UNSIGNED NOT NULL DEFAULT 0,
     created_at DATETIME(6) NOT NULL,
     published_at DATETIME(6) NULL,
     position BIGINT UNSIGNED NOT NULL,
@@ -73,6 +76,8 @@ CREATE TABLE books (
     pdf_url VARCHAR(2048) NULL,
     status VARCHAR(16) NOT NULL,
     purchases_count INT UNSIGNED NOT NULL DEFAULT 0,
+    average_rating DECIMAL(3, 2) NOT NULL DEFAULT 0,
+    reviews_count INT UNSIGNED NOT NULL DEFAULT 0,
     created_at DATETIME(6) NOT NULL,
     published_at DATETIME(6) NULL,
     position BIGINT UNSIGNED NOT NULL,

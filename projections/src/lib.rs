@@ -43,13 +43,17 @@ pub fn by_name(name: &str) -> Option<Arc<dyn Projector>> {
 pub struct Queries {
     pub wallet: wallet::queries::WalletQueries,
     pub users: users::queries::UserQueries,
+    pub catalogue: catalogue::queries::CatalogueQueries,
+    pub commerce: commerce::queries::CommerceQueries,
 }
 
 impl Queries {
     pub fn new(pool: MySqlPool, projections: &Projections) -> Self {
         Self {
             wallet: wallet::queries::WalletQueries::new(pool.clone(), projections.applied(wallet::WalletProjector::NAME)),
-            users: users::queries::UserQueries::new(pool),
+            users: users::queries::UserQueries::new(pool.clone()),
+            catalogue: catalogue::queries::CatalogueQueries::new(pool.clone(), projections.applied(catalogue::CatalogueProjector::NAME)),
+            commerce: commerce::queries::CommerceQueries::new(pool),
         }
     }
 }

@@ -3,9 +3,10 @@
 //! the SHA-256 hash chain and prints the digest auditors publish, answers "what was this wallet's
 //! balance at time T" by replaying, and exports a stream.
 //!
-//! It never appends, updates or deletes an event, and it never changes the schema (it refuses to
-//! run on a database whose migrations are not applied). Its only writes are rebuilds of read
-//! models, which `projections::rebuild` swaps in whole.
+//! It never updates or deletes an event, and it never changes the schema (it refuses to run on a
+//! database whose migrations are not applied). It writes rebuilds of read models, which
+//! `projections::rebuild` swaps in whole, and `settle` appends the releases of due earnings
+//! through the same wallet commands as the server's scheduler.
 //!
 //! How a run ended is its exit code, the same table as `ispeaker-api`'s (`EXIT_CODES_HELP`): 0
 //! done, 1 a check found a mismatch or what was asked for does not exist, 2 a usage or
@@ -19,6 +20,7 @@ mod export;
 mod failure;
 mod progress;
 mod rebuild;
+mod settle;
 
 pub use failure::{EXIT_CODES_HELP, Failure, FailureKind};
 
@@ -86,6 +88,9 @@ pub enum Command {
     Balance(BalanceArgs),
     /// Print one stream's events as JSON lines, in version order.
     Export(ExportArgs),
+    /// Release every speaker's pending earnings that are due now, as the server's scheduler
+    /// does at its next tick (the wallet read model says which wallets have some).
+    Settle,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +182,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitStatus, Failure> {
         Command::VerifyChain => chain::verify_chain(&store, &progress, out).await,
         Command::Balance(args) => balance::balance(&store, &args, out).await,
         Command::Export(args) => export::export(&store, &args, out).await,
+        Command::Settle => settle::settle(&store, &pool, out).await,
     };
     drop(store);
     pool.close().await;

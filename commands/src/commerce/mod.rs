@@ -53,6 +53,15 @@ pub struct Commerce {
     settings: CommerceSettings,
 }
 
+/// An item just put in a cart, as the store had it then.
+#[derive(Clone, Debug)]
+pub struct CartLine {
+    pub cart_item_id: Uuid,
+    pub item: ItemRef,
+    pub title: Title,
+    pub price: Money,
+}
+
 /// An item as a checkout sees it: what it is called, whose it is, and its price now.
 struct Listing {
     title: Title,
@@ -66,8 +75,8 @@ impl Commerce {
         Self { kernel, settings }
     }
 
-    /// Puts an item in the user's cart, if they may buy it: its id in the cart.
-    pub async fn add_to_cart(&self, user_id: Uuid, item: ItemRef, context: &CommandContext) -> Result<Transacted<Uuid>, CommandError> {
+    /// Puts an item in the user's cart, if they may buy it: the cart line, at today's price.
+    pub async fn add_to_cart(&self, user_id: Uuid, item: ItemRef, context: &CommandContext) -> Result<Transacted<CartLine>, CommandError> {
         let cart_item_id = Uuid::now_v7();
         let stream = &cart_stream(user_id);
         self.kernel
@@ -77,7 +86,7 @@ impl Commerce {
                 buyable(&listing, user_id, item, &library.state)?;
                 let mut cart = unit.load(stream).await?;
                 unit.decide(stream, &mut cart, CartCommand::Add { user_id, cart_item_id, item, added_at: Utc::now() })?;
-                Ok(cart_item_id)
+                Ok(CartLine { cart_item_id, item, title: listing.title, price: listing.price })
             })
             .await
     }
@@ -91,31 +100,39 @@ impl Commerce {
         Ok(self.kernel.read(&cart_stream(user_id)).await?.state)
     }
 
-    /// Buys everything in the user's cart from their wallet, at today's prices: one append, or
-    /// nothing when any item may no longer be bought or the wallet cannot pay.
+    /// Buys the listed cart items, or the whole cart (`None`), from the user's wallet at today's
+    /// prices: one append, or nothing when any item may no longer be bought or the wallet cannot
+    /// pay. Answers the `OrderPlaced` event.
     #[tracing::instrument(skip_all, fields(%buyer))]
-    pub async fn checkout(&self, buyer: Uuid, context: &CommandContext) -> Result<Transacted<Loaded<Order>>, CommandError> {
+    pub async fn checkout(
+        &self,
+        buyer: Uuid,
+        cart_item_ids: Option<Vec<Uuid>>,
+        context: &CommandContext,
+    ) -> Result<Transacted<OrderEvent>, CommandError> {
         let order_id = Uuid::now_v7();
         let invoice_id = Uuid::now_v7();
         let settings = self.settings;
+        let cart_item_ids = &cart_item_ids;
         self.kernel
             .transact(context, |unit| async move {
                 let cart_stream = &cart_stream(buyer);
                 let library_stream = &library_stream(buyer);
                 let mut cart = unit.load(cart_stream).await?;
                 let mut library = unit.load(library_stream).await?;
-                let mut sales = Vec::with_capacity(cart.state.items().len());
-                for added in cart.state.items() {
+                let chosen = cart.state.chosen(cart_item_ids.as_deref()).map_err(CommandError::rejected)?;
+                let mut sales = Vec::with_capacity(chosen.len());
+                for added in &chosen {
                     let listing = listing(&unit, added.item).await?;
                     buyable(&listing, buyer, added.item, &library.state)?;
                     sales.push(Sale { order_item_id: Uuid::now_v7(), item: added.item, title: listing.title, speaker_id: listing.speaker_id, unit_price: listing.price });
                 }
-                unit.decide(cart_stream, &mut cart, CartCommand::CheckOut { order_id })?;
+                unit.decide(cart_stream, &mut cart, CartCommand::CheckOut { order_id, cart_item_ids: cart_item_ids.clone() })?;
                 let order_stream = &order_stream(order_id);
                 let mut order = unit.create(order_stream).await?;
                 let placed_at = Utc::now();
                 let place = OrderCommand::Place { order_id, buyer_id: buyer, sales, commission_rate: settings.commission_rate, invoice_id, placed_at };
-                unit.decide(order_stream, &mut order, place)?;
+                let placed = unit.decide(order_stream, &mut order, place)?.remove(0);
                 let release_at = placed_at + settings.earnings_release;
                 for line in order.state.lines() {
                     let acquire = LibraryCommand::Acquire { user_id: buyer, item: line.item, order_id, order_item_id: line.order_item_id, acquired_at: placed_at };
@@ -141,7 +158,7 @@ impl Commerce {
                         });
                     }
                 }
-                Ok(order)
+                Ok(placed)
             })
             .await
     }

@@ -1,6 +1,7 @@
 //! The wallet and payments context's commands: wallet commands through the wallets' workers,
 //! and top-ups, whose capture credits the wallet in the same atomic append.
 
+use chrono::{DateTime, Utc};
 use domain::ledger::ProviderName;
 use domain::money::Money;
 use domain::wallet::top_up::{self, TopUp, TopUpCommand};
@@ -42,6 +43,26 @@ impl Wallets {
     /// One command on one wallet, through its worker.
     pub async fn execute(&self, user_id: Uuid, command: WalletCommand, context: CommandContext) -> Result<Outcome<WalletEvent>, CommandError> {
         self.kernel.wallets().execute(&stream(user_id), command, context).await
+    }
+
+    /// Releases the wallet's earnings due by `as_of`: how many were released. Running it again,
+    /// here or in another process, releases nothing twice.
+    pub async fn settle(&self, user_id: Uuid, as_of: DateTime<Utc>, context: CommandContext) -> Result<usize, CommandError> {
+        match self.execute(user_id, WalletCommand::SettlePending { as_of }, context).await {
+            Ok(outcome) => Ok(outcome.events.len()),
+            Err(error) if error.is(&WalletError::NothingToSettle) => Ok(0),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// `settle` for each of these wallets (the read model's list of those with something due):
+    /// how many earnings were released in all.
+    pub async fn settle_due(&self, wallets: &[Uuid], as_of: DateTime<Utc>, actor: &str) -> Result<usize, CommandError> {
+        let mut released = 0;
+        for user_id in wallets {
+            released += self.settle(*user_id, as_of, CommandContext::by(actor.to_owned())).await?;
+        }
+        Ok(released)
     }
 
     /// A wallet as the store has it now.

@@ -19,7 +19,8 @@ pub enum CartCommand {
     /// and the user's library.
     Add { user_id: Uuid, cart_item_id: Uuid, item: ItemRef, added_at: DateTime<Utc> },
     Remove { cart_item_id: Uuid },
-    CheckOut { order_id: Uuid },
+    /// Checks out the listed cart items, or the whole cart (`None`).
+    CheckOut { order_id: Uuid, cart_item_ids: Option<Vec<Uuid>> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,6 +70,15 @@ impl Cart {
     pub fn items(&self) -> &[CartItem] {
         &self.items
     }
+
+    /// The listed items, in cart order, or every item (`None`); an id not in the cart is unknown.
+    pub fn chosen(&self, cart_item_ids: Option<&[Uuid]>) -> Result<Vec<CartItem>, CommerceError> {
+        let Some(ids) = cart_item_ids else { return Ok(self.items.clone()) };
+        if ids.iter().any(|id| !self.items.iter().any(|added| added.cart_item_id == *id)) {
+            return Err(CommerceError::UnknownCartItem);
+        }
+        Ok(self.items.iter().filter(|added| ids.contains(&added.cart_item_id)).copied().collect())
+    }
 }
 
 impl Aggregate for Cart {
@@ -94,9 +104,10 @@ impl Aggregate for Cart {
                 }
                 CartEvent::CartItemRemoved { user_id, cart_item_id }
             }
-            CartCommand::CheckOut { order_id } => {
-                let user_id = self.user_id.filter(|_| !self.items.is_empty()).ok_or(CommerceError::CartEmpty)?;
-                CartEvent::CartCheckedOut { user_id, order_id, cart_item_ids: self.items.iter().map(|added| added.cart_item_id).collect() }
+            CartCommand::CheckOut { order_id, cart_item_ids } => {
+                let chosen = self.chosen(cart_item_ids.as_deref())?;
+                let user_id = self.user_id.filter(|_| !chosen.is_empty()).ok_or(CommerceError::CartEmpty)?;
+                CartEvent::CartCheckedOut { user_id, order_id, cart_item_ids: chosen.iter().map(|added| added.cart_item_id).collect() }
             }
         };
         Ok(vec![event])

@@ -86,6 +86,8 @@ pub enum OrderEvent {
         reason: RefundReason,
         /// None when nothing was paid back.
         credit_note_id: Option<Uuid>,
+        /// The order's status once refunded so: `refunded` or `partially_refunded`.
+        status_after: OrderStatus,
         refunded_at: DateTime<Utc>,
     },
 }
@@ -97,7 +99,8 @@ impl DomainEvent for OrderEvent {
     const TYPES: &'static [EventType] = &[ORDER_PLACED, ORDER_REFUNDED];
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Paid,
     PartiallyRefunded,
@@ -211,6 +214,11 @@ impl Aggregate for Order {
                     net,
                     reason,
                     credit_note_id: (!amount.is_zero()).then_some(credit_note_id),
+                    status_after: if self.refunded.len() + lines.len() == self.lines.len() {
+                        OrderStatus::Refunded
+                    } else {
+                        OrderStatus::PartiallyRefunded
+                    },
                     refunded_at,
                 }
             }

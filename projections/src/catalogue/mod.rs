@@ -2,7 +2,7 @@
 //! `queries` reads them, searching with the same normalisation the projector stores.
 
 mod projector;
-// pub mod queries;
+pub mod queries;
 
 pub use projector::CatalogueProjector;
 

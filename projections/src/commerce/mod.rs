@@ -2,7 +2,7 @@
 //! and the sales figures speakers read; `queries` reads them.
 
 mod projector;
-// pub mod queries;
+pub mod queries;
 
 pub use projector::CommerceProjector;
 

@@ -131,20 +131,13 @@ fn order_writes(writes: &mut Writes, event: &RecordedEvent, order: OrderEvent) {
                 );
             }
         }
-        OrderEvent::OrderRefunded { order_id, order_item_ids, amount, refunded_at, .. } => {
+        OrderEvent::OrderRefunded { order_id, order_item_ids, amount, status_after, refunded_at, .. } => {
             let sql = format!("UPDATE {{order_items}} SET refunded_at = ? WHERE order_id = ? AND id IN ({})", placeholders(order_item_ids.len()));
             let values = [refunded_at.into(), order_id.into()].into_iter().chain(order_item_ids.iter().copied().map(Value::from)).collect();
             writes.execute(sql, values);
             writes.execute(
-                "UPDATE {orders} SET refunded_amount = refunded_amount + ?, status = \
-                 IF(EXISTS (SELECT 1 FROM {order_items} WHERE order_id = ? AND refunded_at IS NULL), ?, ?) WHERE id = ?",
-                vec![
-                    amount.into(),
-                    order_id.into(),
-                    OrderStatus::PartiallyRefunded.as_str().into(),
-                    OrderStatus::Refunded.as_str().into(),
-                    order_id.into(),
-                ],
+                "UPDATE {orders} SET refunded_amount = refunded_amount + ?, status = ? WHERE id = ?",
+                vec![amount.into(), status_after.as_str().into(), order_id.into()],
             );
         }
     }

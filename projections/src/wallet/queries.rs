@@ -120,4 +120,14 @@ impl WalletQueries {
     pub async fn withdrawal_owner(&self, withdrawal_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
         sqlx::query_scalar("SELECT user_id FROM withdrawals WHERE id = ?").bind(withdrawal_id).fetch_optional(&self.pool).await
     }
+
+    /// Wallets with an earning due for release at `now`, as far as the read model knows: the
+    /// scheduler asks each of them to settle, and each wallet decides on its own events.
+    pub async fn wallets_with_due_earnings(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, sqlx::Error> {
+        sqlx::query_scalar("SELECT DISTINCT user_id FROM pending_earnings WHERE release_at <= ? LIMIT ?")
+            .bind(now.naive_utc())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+    }
 }
