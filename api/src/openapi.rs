@@ -285,7 +285,20 @@ pub const TAGS: &[(&str, &str, &str)] = &[
         "What payment providers call: their signed notifications. The built-in `sandbox` provider and its \
          checkout page are for development and tests.",
     ),
-    ("admin", "Admin", "Decisions only an admin may take: approving or rejecting a speaker's withdrawal."),
+    (
+        "catalogue",
+        "Catalogue",
+        "Categories, courses with their sections and lessons, and books. Speakers write their own listings; anyone reads \
+         published ones, searching Arabic and English alike. With a token, `is_enrolled` / `is_owned` and the content the \
+         caller may open are filled in.",
+    ),
+    (
+        "buying",
+        "Buying",
+        "The cart, checkout from the wallet (one atomic change, or none), orders, what the caller owns, and the speaker's \
+         sales. Prices include 15% VAT.",
+    ),
+    ("admin", "Admin", "Decisions only an admin may take: categories, refunds, and approving or rejecting a speaker's withdrawal."),
     ("health", "Health and docs", "The service's state, this document and the page that renders it."),
 ];
 

@@ -34,6 +34,9 @@ pub struct Kernel {
     store: EventStore,
     wallets: Workers<Wallet>,
     cache: moka::sync::Cache<StreamRef, CachedState>,
+    /// Turns for units of work that start from a busy stream (a buyer's cart): in this process
+    /// they queue instead of racing and retrying.
+    turns: moka::sync::Cache<StreamRef, Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// What a unit of work did.
@@ -70,7 +73,8 @@ impl<T> Transacted<T> {
 impl Kernel {
     pub fn new(store: EventStore) -> Kernel {
         let cache = moka::sync::Cache::builder().max_capacity(CACHED_STREAMS_MAX).time_to_live(CACHED_STREAM_TTL).build();
-        Kernel { wallets: Workers::new(store.clone()), store, cache }
+        let turns = moka::sync::Cache::builder().max_capacity(CACHED_STREAMS_MAX).time_to_idle(CACHED_STREAM_TTL).build();
+        Kernel { wallets: Workers::new(store.clone()), store, cache, turns }
     }
 
     pub fn store(&self) -> &EventStore {
@@ -117,6 +121,25 @@ impl Kernel {
             }
         }
         unreachable!("the last attempt returns")
+    }
+
+    /// `transact`, after the units of work this process runs from `stream` before it: many
+    /// concurrent checkouts of one cart then cost one attempt each instead of racing on the
+    /// cart's version until they run out of retries. Other processes still race, and retry.
+    pub async fn transact_in_turn<A, T, Work, Decided>(
+        &self,
+        stream: &Stream<A>,
+        context: &CommandContext,
+        work: Work,
+    ) -> Result<Transacted<T>, CommandError>
+    where
+        A: Aggregate,
+        Work: FnMut(UnitOfWork) -> Decided,
+        Decided: Future<Output = Result<T, CommandError>>,
+    {
+        let turn = self.turns.get_with(stream.stream_ref().clone(), Arc::default);
+        let _turn = turn.lock().await;
+        self.transact(context, work).await
     }
 
     /// One command on one aggregate: the unit of work with a single decision.

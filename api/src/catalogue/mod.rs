@@ -151,7 +151,9 @@ pub struct CategoryRequest {
 
 pub async fn categories(state: web::Data<AppState>) -> Result<Reply, ApiError> {
     let categories = state.queries.catalogue.categories().await?;
-    Ok(Reply::ok(categories.into_iter().map(CategoryView::from).collect::<Vec<_>>()))
+    // Every category, on one page.
+    let count = categories.len() as u64;
+    Ok(Reply::ok(categories.into_iter().map(CategoryView::from).collect::<Vec<_>>()).pagination(Pagination::new(1, count.max(1), count)))
 }
 
 pub async fn create_category(state: web::Data<AppState>, user: AuthUser, body: Body) -> Result<Reply, ApiError> {

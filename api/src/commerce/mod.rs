@@ -44,7 +44,7 @@ pub fn routes(routes: &mut Routes) {
     routes.add(M::GET, "/cart", cart,
         Op::new("buying", "The cart, with today's prices and totals").auth().reads(CART).data::<CartView>());
     routes.add(M::DELETE, "/cart/items/{id}", remove_from_cart,
-        Op::new("buying", "Take an item out of the cart").auth().path_params(&["id"]).errors(&[404]));
+        Op::new("buying", "Take an item out of the cart").auth().path_params(&["id"]).data::<()>().errors(&[404]));
     routes.add(M::POST, "/cart/checkout", checkout,
         Op::new("buying", "Buy the cart from the wallet").auth().idempotent().body::<CheckoutRequest>().data::<CheckoutView>().created()
             .errors(&[404, 409, 422, 503])

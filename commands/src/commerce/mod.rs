@@ -80,7 +80,7 @@ impl Commerce {
         let cart_item_id = Uuid::now_v7();
         let stream = &cart_stream(user_id);
         self.kernel
-            .transact(context, |unit| async move {
+            .transact_in_turn(stream, context, |unit| async move {
                 let listing = listing(&unit, item).await?;
                 let library = unit.load(&library_stream(user_id)).await?;
                 buyable(&listing, user_id, item, &library.state)?;
@@ -115,7 +115,7 @@ impl Commerce {
         let settings = self.settings;
         let cart_item_ids = &cart_item_ids;
         self.kernel
-            .transact(context, |unit| async move {
+            .transact_in_turn(&cart_stream(buyer), context, |unit| async move {
                 let cart_stream = &cart_stream(buyer);
                 let library_stream = &library_stream(buyer);
                 let mut cart = unit.load(cart_stream).await?;

@@ -7,6 +7,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod catalogue;
+mod commerce;
 mod demo;
 mod platform;
 mod users;
@@ -101,3 +103,39 @@ pub(crate) fn forge(algorithm: Algorithm, secret: &str, claims: &Value) -> Strin
     jsonwebtoken::encode(&Header::new(algorithm), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
+
+/// Every row of a table, each column hex-encoded, in a stable order: equal dumps mean equal rows.
+pub(crate) async fn dump(app: &TestApp, table: &str) -> Vec<String> {
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+    )
+    .bind(table)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(!columns.is_empty(), "no table {table}");
+    let hexed: Vec<String> = columns.iter().map(|column| format!("IFNULL(HEX(`{column}`), 'NULL')")).collect();
+    let sql = format!("SELECT CONCAT_WS('|', {}) AS r FROM `{table}` ORDER BY r", hexed.join(", "));
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&app.db.pool).await.unwrap()
+}
+
+/// Runs the operators' CLI in-process against the app's database: its exit status and report.
+pub(crate) async fn cli(app: &TestApp, args: &[&str]) -> (replay_tools::ExitStatus, String) {
+    use clap::Parser;
+    let mut argv = vec!["ispeaker-replay", "--quiet", "--database-url", app.db.url.as_str(), "--data-key-secret", tests::DATA_KEY_SECRET];
+    argv.extend_from_slice(args);
+    let cli = replay_tools::Cli::try_parse_from(argv).unwrap();
+    let mut out = Vec::new();
+    let status = replay_tools::run(cli, &mut out).await.unwrap();
+    (status, String::from_utf8(out).unwrap())
+}
+
+pub(crate) async fn admin_token(app: &TestApp) -> String {
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+}
+
+/// A GET once every projection has applied everything written so far.
+pub(crate) async fn read(app: &TestApp, path: &str, token: Option<&str>) -> Response {
+    let position = head(app).await.to_string();
+    app.get_with(path, token, &[("X-Min-Position", &position)]).await
+}
