@@ -295,7 +295,9 @@ pub fn parse_id(text: &str) -> Result<Uuid, ApiError> {
 pub struct CourseRequest {
     #[schemars(example = "تعلم القرآن الكريم")]
     pub title: String,
+    #[schemars(example = &"دورة شاملة في التلاوة والتجويد للمبتدئين.")]
     pub description: String,
+    #[schemars(example = &"0193b0e4-7c1a-7b55-9a3e-5b2f4c7d8e90")]
     pub category_id: Uuid,
     /// `ar` or `en`.
     #[schemars(example = &"ar")]
@@ -321,6 +323,7 @@ pub struct CoursePatchRequest {
     pub price: Option<String>,
     /// `null` removes the discount.
     #[serde(default, deserialize_with = "present")]
+    #[schemars(example = &"89.00")]
     pub discount_price: Option<Option<String>>,
 }
 
@@ -440,8 +443,11 @@ async fn answer_course<T>(state: &AppState, user: AuthUser, course_id: Uuid, don
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct BookRequest {
+    #[schemars(example = &"فن الإلقاء")]
     pub title: String,
+    #[schemars(example = &"كتاب عملي في مهارات الخطابة والإلقاء.")]
     pub description: String,
+    #[schemars(example = &"0193b0e4-7c1a-7b55-9a3e-5b2f4c7d8e90")]
     pub category_id: Uuid,
     #[schemars(example = "د. أحمد السالم")]
     pub author: String,
@@ -473,6 +479,7 @@ pub struct BookPatchRequest {
     pub isbn: Option<Option<String>>,
     pub page_count: Option<i64>,
     pub preview_pages: Option<i64>,
+    #[schemars(example = &"39.00")]
     pub price: Option<String>,
     /// `null` removes the discount.
     #[serde(default, deserialize_with = "present")]

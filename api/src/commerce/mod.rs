@@ -113,6 +113,7 @@ pub struct CartItemRequest {
     /// `course`, `book` or `live_room`.
     #[schemars(example = &"course")]
     pub item_type: String,
+    #[schemars(example = &"0193b0e4-7c1a-7b55-9a3e-5b2f4c7d8e90")]
     pub item_id: Uuid,
 }
 

@@ -29,6 +29,18 @@ async fn demo_users_log_in_and_see_their_seeded_wallets() {
     assert_eq!(wallet["pending_balance"], DEMO_EARNING, "{wallet}");
     let me = app.get_with("/auth/me", Some(&speaker), &[]).await;
     assert_eq!(me.body["data"]["roles"], serde_json::json!(["student", "speaker"]), "{}", me.text);
+
+    // A living catalogue: published courses in both languages, books, categories, enrollments.
+    let position = head(&app).await.to_string();
+    let courses = app.get_with("/courses", None, &[("X-Min-Position", &position)]).await;
+    assert_eq!(courses.body["meta"]["pagination"]["total"], 4, "{}", courses.text);
+    let quran = app.get_with("/courses?q=%D8%A7%D9%84%D9%82%D8%B1%D8%A7%D9%86", None, &[]).await;
+    assert_eq!(quran.body["data"][0]["speaker"]["name"], "أحمد السالم", "{}", quran.text);
+    assert_eq!(quran.body["data"][0]["students_count"], 1);
+    assert_eq!(app.get_with("/books", None, &[]).await.body["meta"]["pagination"]["total"], 2);
+    assert_eq!(app.get_with("/categories", None, &[]).await.body["data"].as_array().unwrap().len(), 4);
+    let enrolled = app.get_with("/me/enrollments", Some(&student), &[]).await;
+    assert_eq!(enrolled.body["data"][0]["title"], "Public speaking fundamentals", "{}", enrolled.text);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
