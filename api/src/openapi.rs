@@ -41,6 +41,8 @@ pub struct Op {
     description: Option<&'static str>,
     tag: &'static str,
     auth: bool,
+    /// A token is optional: with one, per-user fields are filled in (and a bad one is 401).
+    token_optional: bool,
     idempotent: bool,
     body: Option<Body>,
     query: Option<SchemaFn>,
@@ -60,6 +62,7 @@ impl Op {
             description: None,
             tag,
             auth: false,
+            token_optional: false,
             idempotent: false,
             body: None,
             query: None,
@@ -84,6 +87,11 @@ impl Op {
     }
     pub fn auth(mut self) -> Self {
         self.auth = true;
+        self
+    }
+    /// Anyone may call the route; a caller with a token gets their own fields filled in.
+    pub fn token_optional(mut self) -> Self {
+        self.token_optional = true;
         self
     }
     /// The route requires an `Idempotency-Key`.
@@ -136,7 +144,7 @@ impl Op {
     fn error_statuses(&self, method: &Method) -> BTreeSet<u16> {
         let mut statuses: BTreeSet<u16> = self.errors.iter().copied().collect();
         statuses.extend([429, 500]);
-        if self.auth {
+        if self.auth || self.token_optional {
             statuses.insert(401);
         }
         // Idempotent routes read the body even without a schema for it: its hash is the key's.
@@ -404,6 +412,8 @@ impl Op {
         }
         if self.auth {
             operation["security"] = json!([{ "bearer": [] }]);
+        } else if self.token_optional {
+            operation["security"] = json!([{}, { "bearer": [] }]);
         }
         if let Some(body) = &self.body {
             let schema = (body.schema)(&mut generators.request).to_value();

@@ -45,14 +45,14 @@ pub fn routes(routes: &mut Routes) {
         Op::new("admin", "Create a category").auth().body::<CategoryRequest>().data::<CategoryView>().created().errors(&[403, 422]));
 
     routes.add(M::GET, "/courses", list_courses,
-        Op::new("catalogue", "Search published courses").reads(READS).query::<ListQuery>().data::<Vec<CourseView>>().errors(&[422])
+        Op::new("catalogue", "Search published courses").token_optional().reads(READS).query::<ListQuery>().data::<Vec<CourseView>>().errors(&[422])
             .description("`q` matches every word in titles and descriptions, Arabic letter forms and diacritics aside, English in any case. \
                           Filters and `q` combine with AND; prices are the effective (discounted) ones, bounds inclusive."));
     routes.add(M::POST, "/courses", create_course,
         Op::new("catalogue", "Create a draft course").auth().body::<CourseRequest>().data::<CourseView>().created().errors(&[403, 422])
             .description("Speakers only. The course is a draft, seen by its author and admins, until it is published."));
     routes.add(M::GET, "/courses/{id}", course,
-        Op::new("catalogue", "A course with its sections and lessons").reads(READS).path_params(&["id"]).data::<CourseView>().errors(&[404])
+        Op::new("catalogue", "A course with its sections and lessons").token_optional().reads(READS).path_params(&["id"]).data::<CourseView>().errors(&[404])
             .description("A draft or archived course is 404 to everyone but its author and admins (an archived one stays readable for its \
                           students). Lesson `content_url` is shown to enrolled students, the author and admins, and for preview lessons."));
     routes.add(M::PATCH, "/courses/{id}", update_course,
@@ -77,12 +77,12 @@ pub fn routes(routes: &mut Routes) {
             .data::<Vec<CourseView>>().errors(&[422]));
 
     routes.add(M::GET, "/books", list_books,
-        Op::new("catalogue", "Search published books").reads(READS).query::<ListQuery>().data::<Vec<BookView>>().errors(&[422])
+        Op::new("catalogue", "Search published books").token_optional().reads(READS).query::<ListQuery>().data::<Vec<BookView>>().errors(&[422])
             .description("The courses' search, filters and sorts (`language` and `level` do not apply to books)."));
     routes.add(M::POST, "/books", create_book,
         Op::new("catalogue", "Create a draft book").auth().body::<BookRequest>().data::<BookView>().created().errors(&[403, 422]));
     routes.add(M::GET, "/books/{id}", book,
-        Op::new("catalogue", "A book").reads(READS).path_params(&["id"]).data::<BookView>().errors(&[404])
+        Op::new("catalogue", "A book").token_optional().reads(READS).path_params(&["id"]).data::<BookView>().errors(&[404])
             .description("`pdf_url` is shown to buyers, the author and admins only."));
     routes.add(M::PATCH, "/books/{id}", update_book,
         Op::new("catalogue", "Edit a book").auth().path_params(&["id"]).body::<BookPatchRequest>().data::<BookView>()

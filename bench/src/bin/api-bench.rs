@@ -1,10 +1,13 @@
 //! Load over HTTP against a running server; prints one JSON line.
 //!
-//! `api-bench --url URL --scenario wallet-read|top-up --clients N --seconds S`
+//! `api-bench --url URL --scenario wallet-read|top-up|catalogue-search|checkout --clients N --seconds S`
 //!
 //! The server must allow the load: start it with a high `RATE_LIMIT_PER_MINUTE` and
-//! `AUTH_RATE_LIMIT_PER_MINUTE` (see `scripts/api-bench.sh`). `top-up` signs the provider's
-//! notifications with `PAYMENT_SANDBOX_SECRET`, as the sandbox provider would.
+//! `AUTH_RATE_LIMIT_PER_MINUTE` (see `scripts/api-bench.sh`). `top-up` and `checkout` sign the
+//! provider's notifications with `PAYMENT_SANDBOX_SECRET`, as the sandbox provider would.
+//! `catalogue-search` and `checkout` first publish `--courses` courses (10,000 by default) if the
+//! catalogue has fewer, which needs an admin (`BENCH_ADMIN_EMAIL`, `BENCH_ADMIN_PASSWORD`) for
+//! their category.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +24,10 @@ enum Scenario {
     WalletRead,
     /// POST /wallet/top-ups, then the signed capture webhook: one top-up end to end.
     TopUp,
+    /// GET /courses with a search and a filter, anonymous, over the published catalogue.
+    CatalogueSearch,
+    /// POST /cart/items then POST /cart/checkout from the wallet: one course bought end to end.
+    Checkout,
 }
 
 #[derive(Parser, Debug)]
@@ -37,7 +44,19 @@ struct Args {
     seconds: u64,
     #[arg(long, env = "PAYMENT_SANDBOX_SECRET", hide_env_values = true)]
     sandbox_secret: Option<String>,
+    /// Published courses the catalogue scenarios need.
+    #[arg(long, default_value_t = 10_000)]
+    courses: usize,
+    #[arg(long, env = "BENCH_ADMIN_EMAIL")]
+    admin_email: Option<String>,
+    #[arg(long, env = "BENCH_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
 }
+
+/// The search the catalogue scenario repeats: a word in a third of the titles, and a level.
+const SEARCH: &str = "/courses?q=%D8%A7%D9%84%D9%82%D8%B1%D8%A7%D9%86&level=beginner&sort=popular";
+/// What each bench course costs, VAT included.
+const COURSE_PRICE: &str = "11.50";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -48,8 +67,12 @@ async fn main() -> anyhow::Result<()> {
     let url = args.url.trim_end_matches('/').to_owned();
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
     let secret = match args.scenario {
-        Scenario::TopUp => Some(args.sandbox_secret.clone().context("top-up needs PAYMENT_SANDBOX_SECRET")?),
-        Scenario::WalletRead => None,
+        Scenario::TopUp | Scenario::Checkout => Some(args.sandbox_secret.clone().context("top-up and checkout need PAYMENT_SANDBOX_SECRET")?),
+        Scenario::WalletRead | Scenario::CatalogueSearch => None,
+    };
+    let courses = match args.scenario {
+        Scenario::CatalogueSearch | Scenario::Checkout => publish_courses(&http, &url, &args).await?,
+        Scenario::WalletRead | Scenario::TopUp => Vec::new(),
     };
 
     // One account per client, so per-user limits and wallets do not couple the clients.
@@ -57,27 +80,35 @@ async fn main() -> anyhow::Result<()> {
     let mut tokens = Vec::with_capacity(args.clients);
     for client in 0..args.clients {
         let username = format!("b{}{client}", &run[run.len() - 12..]);
-        let body = json!({ "name": "Bench", "username": username, "email": format!("{username}@bench.local"),
-                           "password": "Bench#2026pw", "role": "speaker" });
-        let response = http.post(format!("{url}/auth/register")).json(&body).send().await?;
-        let status = response.status();
-        let reply: Value = response.json().await?;
-        let token = reply["data"]["token"].as_str().with_context(|| format!("register answered {status}: {reply}"))?;
-        tokens.push(token.to_owned());
+        tokens.push(register(&http, &url, &username, "speaker").await?);
+    }
+    if let (Scenario::Checkout, Some(secret)) = (args.scenario, &secret) {
+        // Each buyer's wallet covers every course it could buy.
+        for token in &tokens {
+            top_up_amount(&http, &url, token, secret, "20000.00").await?;
+        }
     }
 
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut clients = Vec::new();
-    for token in tokens.clone() {
-        let (http, url, secret) = (http.clone(), url.clone(), secret.clone());
+    for (client, token) in tokens.clone().into_iter().enumerate() {
+        let (http, url, secret, scenario) = (http.clone(), url.clone(), secret.clone(), args.scenario);
+        // Client c buys courses c, c + N, c + 2N…: nobody buys a course twice.
+        let mut to_buy = courses.iter().skip(client).step_by(args.clients).cloned().collect::<Vec<_>>().into_iter();
         clients.push(tokio::spawn(async move {
             let mut report = Report::default();
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                let ok = match &secret {
-                    None => wallet_read(&http, &url, &token).await,
-                    Some(secret) => top_up(&http, &url, &token, secret).await,
+                let ok = match (scenario, &secret) {
+                    (Scenario::WalletRead, _) => wallet_read(&http, &url, &token).await,
+                    (Scenario::TopUp, Some(secret)) => top_up(&http, &url, &token, secret).await,
+                    (Scenario::CatalogueSearch, _) => search(&http, &url).await,
+                    (Scenario::Checkout, _) => match to_buy.next() {
+                        Some(course) => checkout(&http, &url, &token, &course).await,
+                        None => break,
+                    },
+                    (Scenario::TopUp, None) => bail!("top-up needs PAYMENT_SANDBOX_SECRET"),
                 };
                 report.latencies_ms.push(sent.elapsed().as_secs_f64() * 1000.0);
                 match ok {
@@ -93,12 +124,12 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
             }
-            report
+            Ok(report)
         }));
     }
     let mut total = Report::default();
     for client in clients {
-        let report = client.await?;
+        let report = client.await??;
         total.ok += report.ok;
         total.errors += report.errors;
         total.last_position = total.last_position.max(report.last_position);
@@ -129,6 +160,8 @@ async fn main() -> anyhow::Result<()> {
     let scenario = match args.scenario {
         Scenario::WalletRead => "wallet-read",
         Scenario::TopUp => "top-up",
+        Scenario::CatalogueSearch => "catalogue-search",
+        Scenario::Checkout => "checkout",
     };
     println!(
         "{}",
@@ -163,20 +196,24 @@ async fn wallet_read(http: &reqwest::Client, url: &str, token: &str) -> anyhow::
     Ok(0)
 }
 
-/// Creates a top-up and delivers the provider's signed capture; returns the capture's position.
+/// Creates a top-up of 1.00 and delivers the provider's signed capture; returns the capture's position.
 async fn top_up(http: &reqwest::Client, url: &str, token: &str, secret: &str) -> anyhow::Result<u64> {
+    top_up_amount(http, url, token, secret, "1.00").await
+}
+
+async fn top_up_amount(http: &reqwest::Client, url: &str, token: &str, secret: &str, amount: &str) -> anyhow::Result<u64> {
     let created: Value = http
         .post(format!("{url}/wallet/top-ups"))
         .bearer_auth(token)
         .header("Idempotency-Key", Uuid::now_v7().to_string())
-        .json(&json!({ "amount": "1.00", "provider": "sandbox" }))
+        .json(&json!({ "amount": amount, "provider": "sandbox" }))
         .send()
         .await?
         .json()
         .await?;
     let top_up_id = created["data"]["top_up_id"].as_str().with_context(|| format!("top-up refused: {created}"))?;
     let notification =
-        json!({ "event_id": Uuid::now_v7().to_string(), "type": "payment.captured", "top_up_id": top_up_id, "amount": "1.00" })
+        json!({ "event_id": Uuid::now_v7().to_string(), "type": "payment.captured", "top_up_id": top_up_id, "amount": amount })
             .to_string();
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())?;
     mac.update(notification.as_bytes());
@@ -192,6 +229,113 @@ async fn top_up(http: &reqwest::Client, url: &str, token: &str, secret: &str) ->
     let reply: Value = response.json().await?;
     if status != 200 {
         bail!("webhook answered {status}: {reply}");
+    }
+    Ok(reply["meta"]["position"].as_u64().unwrap_or(0))
+}
+
+async fn register(http: &reqwest::Client, url: &str, username: &str, role: &str) -> anyhow::Result<String> {
+    let body = json!({ "name": "Bench", "username": username, "email": format!("{username}@bench.local"), "password": "Bench#2026pw", "role": role });
+    let response = http.post(format!("{url}/auth/register")).json(&body).send().await?;
+    let status = response.status();
+    let reply: Value = response.json().await?;
+    Ok(reply["data"]["token"].as_str().with_context(|| format!("register answered {status}: {reply}"))?.to_owned())
+}
+
+/// A POST that must answer `expected`: its `data`.
+async fn post(http: &reqwest::Client, url: &str, token: &str, path: &str, body: &Value, expected: u16) -> anyhow::Result<Value> {
+    let response = http.post(format!("{url}{path}")).bearer_auth(token).header("Idempotency-Key", Uuid::now_v7().to_string()).json(body).send().await?;
+    let status = response.status();
+    let reply: Value = response.json().await?;
+    if status.as_u16() != expected {
+        bail!("POST {path} answered {status}: {reply}");
+    }
+    Ok(reply["data"].clone())
+}
+
+/// The ids of the published courses, publishing more (in parallel, by 32 speakers) until there
+/// are `args.courses`: a third of them about القرآن, every level.
+async fn publish_courses(http: &reqwest::Client, url: &str, args: &Args) -> anyhow::Result<Vec<String>> {
+    let listed = |page: usize| {
+        let http = http.clone();
+        let url = url.to_owned();
+        async move {
+            let reply: Value = http.get(format!("{url}/courses?per_page=100&page={page}&sort=newest")).send().await?.json().await?;
+            anyhow::Ok(reply)
+        }
+    };
+    let total = listed(1).await?["meta"]["pagination"]["total"].as_u64().unwrap_or(0) as usize;
+    if total < args.courses {
+        let email = args.admin_email.clone().context("publishing bench courses needs BENCH_ADMIN_EMAIL and BENCH_ADMIN_PASSWORD")?;
+        let password = args.admin_password.clone().context("publishing bench courses needs BENCH_ADMIN_PASSWORD")?;
+        let login: Value = http.post(format!("{url}/auth/login")).json(&json!({ "login": email, "password": password })).send().await?.json().await?;
+        let admin = login["data"]["token"].as_str().with_context(|| format!("admin login: {login}"))?.to_owned();
+        let category = post(http, url, &admin, "/admin/categories", &json!({ "name_en": "Bench", "name_ar": "اختبار" }), 201).await?;
+        let category_id = category["id"].as_str().context("category id")?.to_owned();
+        let run = Uuid::now_v7().simple().to_string();
+        let missing = args.courses - total;
+        let mut speakers = Vec::new();
+        for speaker in 0..32 {
+            let (http, url, category_id) = (http.clone(), url.to_owned(), category_id.clone());
+            let username = format!("s{}{speaker}", &run[run.len() - 12..]);
+            speakers.push(tokio::spawn(async move {
+                let token = register(&http, &url, &username, "speaker").await?;
+                for n in (speaker..missing).step_by(32) {
+                    let (topic, level) = match n % 3 {
+                        0 => ("تعلم القرآن الكريم", "beginner"),
+                        1 => ("English grammar", "intermediate"),
+                        _ => ("مدرسة البرمجة", "advanced"),
+                    };
+                    let body = json!({ "title": format!("{topic} {n}"), "description": format!("Bench course {n}: {topic}"), "category_id": category_id,
+                                       "language": "ar", "level": level, "price": COURSE_PRICE });
+                    let course = post(&http, &url, &token, "/courses", &body, 201).await?;
+                    let id = course["id"].as_str().context("course id")?.to_owned();
+                    let section = post(&http, &url, &token, &format!("/courses/{id}/sections"), &json!({ "title": "One" }), 201).await?;
+                    let section_id = section["id"].as_str().context("section id")?.to_owned();
+                    let lesson = json!({ "title": "Lesson", "content_type": "video", "content_url": "https://media.example.com/1.mp4", "duration_seconds": 60 });
+                    post(&http, &url, &token, &format!("/courses/{id}/sections/{section_id}/lessons"), &lesson, 201).await?;
+                    post(&http, &url, &token, &format!("/courses/{id}/publish"), &json!({}), 200).await?;
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for speaker in speakers {
+            speaker.await??;
+        }
+    }
+    let mut ids = Vec::new();
+    for page in 1.. {
+        let reply = listed(page).await?;
+        let Some(courses) = reply["data"].as_array().filter(|courses| !courses.is_empty()) else { break };
+        ids.extend(courses.iter().filter_map(|course| course["id"].as_str().map(str::to_owned)));
+    }
+    eprintln!("{} published courses", ids.len());
+    Ok(ids)
+}
+
+async fn search(http: &reqwest::Client, url: &str) -> anyhow::Result<u64> {
+    let response = http.get(format!("{url}{SEARCH}")).send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    if status != 200 {
+        bail!("GET /courses answered {status}: {}", String::from_utf8_lossy(&body));
+    }
+    Ok(0)
+}
+
+/// One course into the cart and the cart checked out from the wallet; returns the order's position.
+async fn checkout(http: &reqwest::Client, url: &str, token: &str, course_id: &str) -> anyhow::Result<u64> {
+    post(http, url, token, "/cart/items", &json!({ "item_type": "course", "item_id": course_id }), 201).await?;
+    let response = http
+        .post(format!("{url}/cart/checkout"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", Uuid::now_v7().to_string())
+        .json(&json!({ "payment_method": "wallet" }))
+        .send()
+        .await?;
+    let status = response.status();
+    let reply: Value = response.json().await?;
+    if status != 201 {
+        bail!("checkout answered {status}: {reply}");
     }
     Ok(reply["meta"]["position"].as_u64().unwrap_or(0))
 }

@@ -177,7 +177,10 @@ impl Operation {
             name,
             method: method.to_owned(),
             segments: path.split('/').map(str::to_owned).collect(),
-            secured: operation["security"].as_array().is_some_and(|schemes| !schemes.is_empty()),
+            // `{}` among the schemes makes the token optional.
+            secured: operation["security"]
+                .as_array()
+                .is_some_and(|schemes| !schemes.is_empty() && !schemes.iter().any(|scheme| scheme.as_object().is_some_and(|s| s.is_empty()))),
             body,
             parameters,
             responses,
