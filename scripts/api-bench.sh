@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a release server on a fresh benchmark database with limits that allow the load, runs
-# both api-bench scenarios against it, and stops it. Usage: scripts/api-bench.sh [clients] [seconds]
+# every api-bench scenario against it (the catalogue ones publish 10,000 courses first), and
+# stops it. Usage: scripts/api-bench.sh [clients] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients="${1:-32}"
@@ -12,11 +13,13 @@ cargo build --release --locked --bin ispeaker-api --bin api-bench
 release="${CARGO_TARGET_DIR:-target}/release"
 
 export PAYMENT_SANDBOX_SECRET="bench-sandbox-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export BENCH_ADMIN_EMAIL=admin@bench.local BENCH_ADMIN_PASSWORD="Bench#Admin-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 DATABASE_URL="mysql://ispeaker:ispeaker@localhost/ispeaker_api_bench?socket=/run/mysqld/mysqld.sock" \
 NATS_URL=127.0.0.1:4222 HTTP_ADDR=127.0.0.1:18090 RUST_LOG=warn \
 JWT_SECRET="bench-jwt-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
 DATA_KEY_SECRET="bench-data-key-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
 RATE_LIMIT_PER_MINUTE=1000000000 AUTH_RATE_LIMIT_PER_MINUTE=1000000000 \
+BOOTSTRAP_ADMIN_EMAIL="$BENCH_ADMIN_EMAIL" BOOTSTRAP_ADMIN_PASSWORD="$BENCH_ADMIN_PASSWORD" \
   "$release/ispeaker-api" &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' EXIT
@@ -24,3 +27,5 @@ for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18090/api/v1/health >/dev/nu
 
 "$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario wallet-read --clients "$clients" --seconds "$seconds"
 "$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario top-up --clients "$clients" --seconds "$seconds"
+"$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario catalogue-search --clients "$clients" --seconds "$seconds"
+"$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario checkout --clients "$clients" --seconds "$seconds"

@@ -17,7 +17,6 @@ use domain::users::Role;
 use projections::catalogue::CatalogueProjector;
 use projections::catalogue::queries::{Filter, Kind, Sort};
 use projections::commerce::CommerceProjector;
-use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -611,9 +610,4 @@ fn done<T>(transacted: Transacted<T>) -> Result<(T, u64), ApiError> {
 /// Waits until the catalogue shows `position`, so the answer is the listing as readers see it.
 async fn shown(state: &AppState, position: u64) -> Result<(), ApiError> {
     if state.projections.wait_for(READS, position, SHOWN_WITHIN).await { Ok(()) } else { Err(ApiError::StaleRead(position)) }
-}
-
-/// Decimal amounts in answers.
-pub(crate) fn sar(amount: Decimal) -> String {
-    crate::wallet::sar(amount)
 }

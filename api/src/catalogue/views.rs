@@ -7,11 +7,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::sar;
 use crate::auth::Viewer;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::startup::AppState;
+use crate::wallet::sar;
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CategoryView {
@@ -187,7 +187,7 @@ pub async fn listings(state: &AppState, viewer: &Viewer, kind: Kind, items: &[Li
             let owned = owned.contains(&listing.id);
             let value = match kind {
                 Kind::Course => serde_json::to_value(course_view(listing, owned, None)),
-                Kind::Book => serde_json::to_value(book_view(listing, owned, false)),
+                Kind::Book => serde_json::to_value(book_view(listing, owned, false)?),
             };
             value.map_err(ApiError::internal)
         })
@@ -234,7 +234,7 @@ pub async fn book(state: &AppState, viewer: &Viewer, book_id: Uuid) -> Result<Bo
     if !access.sees(&listing) {
         return Err(ApiError::NotFound);
     }
-    Ok(book_view(&listing, access.owned, access.opens_content()))
+    book_view(&listing, access.owned, access.opens_content())
 }
 
 fn speaker(listing: &Listing) -> SpeakerView {
@@ -267,11 +267,11 @@ fn course_view(listing: &Listing, is_enrolled: bool, sections: Option<Vec<Sectio
     }
 }
 
-fn book_view(listing: &Listing, is_owned: bool, opens_content: bool) -> BookView {
+fn book_view(listing: &Listing, is_owned: bool, opens_content: bool) -> Result<BookView, ApiError> {
     let Extra::Book { author, isbn, page_count, preview_pages, cover_url, pdf_url, purchases_count } = &listing.extra else {
-        unreachable!("a book listing carries a book's fields")
+        return Err(ApiError::internal("a book listing without a book's fields"));
     };
-    BookView {
+    Ok(BookView {
         id: listing.id,
         speaker: speaker(listing),
         title: listing.title.clone(),
@@ -291,5 +291,5 @@ fn book_view(listing: &Listing, is_owned: bool, opens_content: bool) -> BookView
         is_owned,
         pdf_url: pdf_url.clone().filter(|_| opens_content || is_owned),
         created_at: listing.created_at,
-    }
+    })
 }
