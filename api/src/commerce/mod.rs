@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use commands::CommandContext;
 use commands::stream::decode;
+use event_store::RecordedEvent;
 use domain::commerce::order::{OrderEvent, RefundReason};
 use domain::commerce::pricing::{self, CommissionRate};
 use domain::commerce::{CommerceError, ItemRef, ItemType};
@@ -244,13 +245,17 @@ pub async fn checkout(request: HttpRequest, state: web::Data<AppState>, user: Au
         Keyed::of(placed, |placed| checked_out(&placed))
     };
     idempotency::run(&state, &request, user.user_id, &body, work, |events| {
-        let placed = events
-            .iter()
-            .find_map(|event| decode::<OrderEvent>(event).ok().filter(|order| matches!(order, OrderEvent::OrderPlaced { .. })))
-            .ok_or_else(|| ApiError::internal("a checkout's first append without its order"))?;
-        checked_out(&placed)
+        checked_out(&first_order_event(events, |event| matches!(event, OrderEvent::OrderPlaced { .. }))?)
     })
     .await
+}
+
+/// The order event of this kind in a command's first append, to answer its repeat.
+fn first_order_event(events: &[RecordedEvent], kind: fn(&OrderEvent) -> bool) -> Result<OrderEvent, ApiError> {
+    events
+        .iter()
+        .find_map(|event| decode::<OrderEvent>(event).ok().filter(kind))
+        .ok_or_else(|| ApiError::internal("a first append without its order event"))
 }
 
 fn checked_out(placed: &OrderEvent) -> Result<Reply, ApiError> {
@@ -393,11 +398,7 @@ pub async fn refund(request: HttpRequest, state: web::Data<AppState>, user: Auth
         Keyed::of(refunded, |(_, refunded)| refunded_view(&refunded))
     };
     idempotency::run(&state, &request, user.user_id, &body, work, |events| {
-        let refunded = events
-            .iter()
-            .find_map(|event| decode::<OrderEvent>(event).ok().filter(|order| matches!(order, OrderEvent::OrderRefunded { .. })))
-            .ok_or_else(|| ApiError::internal("a refund's first append without its refund"))?;
-        refunded_view(&refunded)
+        refunded_view(&first_order_event(events, |event| matches!(event, OrderEvent::OrderRefunded { .. }))?)
     })
     .await
 }

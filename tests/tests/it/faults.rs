@@ -76,9 +76,14 @@ async fn a_commit_whose_answer_is_lost_is_reported_as_unknown_and_its_retry_cred
     let app = spawn_behind(&proxy).await;
     let user = app.register("student").await;
     let top_up = app.top_up(&user.token, "40.00").await;
-    // Quiet: the next COMMIT is the capture's.
+    // Quiet: every projector has applied everything, so the next COMMIT is the capture's.
     let head: u64 = sqlx::query_scalar("SELECT last_position FROM event_store_head").fetch_one(&app.db.pool).await.unwrap();
-    app.wallet(&user.token, head).await;
+    for projector in projections::all() {
+        until("every projector to apply the head", Duration::from_secs(10), async || {
+            projections::checkpoint(&app.db.pool, projector.name()).await.unwrap().is_some_and(|(_, applied)| applied >= head)
+        })
+        .await;
+    }
 
     let capture = json!({ "event_id": "evt-lost-answer", "type": "payment.captured", "top_up_id": top_up, "amount": "40.00" });
     proxy.cut_after_next_commit();

@@ -41,6 +41,27 @@ async fn transactions(app: &TestApp, session: &Session) -> Vec<Value> {
     response.body["data"].as_array().unwrap().clone()
 }
 
+/// A running app with an admin, a category, a speaker and a student whose wallet holds `funds`.
+struct Shop {
+    app: TestApp,
+    admin: String,
+    category_id: Uuid,
+    speaker: Session,
+    student: Session,
+}
+
+async fn shop(funds: &str) -> Shop {
+    shop_on(spawn_with_admin().await, funds).await
+}
+
+async fn shop_on(app: TestApp, funds: &str) -> Shop {
+    let admin = admin_token(&app).await;
+    let category_id = category(&app, &admin).await;
+    let (speaker, student) = (app.register("speaker").await, app.register("student").await);
+    app.fund(&student.token, funds).await;
+    Shop { app, admin, category_id, speaker, student }
+}
+
 /// Nothing but reads happened: no event since `position`.
 async fn assert_unchanged_since(app: &TestApp, position: u64, what: &str) {
     assert_eq!(head(app).await, position, "{what} appended events");
@@ -48,12 +69,8 @@ async fn assert_unchanged_since(app: &TestApp, position: u64, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checkout_pays_each_item_earns_each_speaker_and_gives_access_in_one_append() {
-    let app = spawn_with_admin().await;
-    let admin = admin_token(&app).await;
-    let category_id = category(&app, &admin).await;
-    let (ahmad, sara) = (app.register("speaker").await, app.register("speaker").await);
-    let student = app.register("student").await;
-    app.fund(&student.token, "500.00").await;
+    let Shop { app, admin, category_id, speaker: ahmad, student } = shop("500.00").await;
+    let sara = app.register("speaker").await;
     let quran = course(&app, &ahmad, category_id, "تعلم القرآن", "115.00").await;
     let grammar = course(&app, &sara, category_id, "English Grammar", "80.00").await;
     let discounted = patch(&app, &format!("/courses/{grammar}"), &sara.token, &json!({ "discount_price": "57.50" })).await;
@@ -148,12 +165,7 @@ async fn a_checkout_pays_each_item_earns_each_speaker_and_gives_access_in_one_ap
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refusal_answers_its_code_and_changes_nothing() {
-    let app = spawn_with_admin().await;
-    let admin = admin_token(&app).await;
-    let category_id = category(&app, &admin).await;
-    let speaker = app.register("speaker").await;
-    let student = app.register("student").await;
-    app.fund(&student.token, "100.00").await;
+    let Shop { app, category_id, speaker, student, .. } = shop("100.00").await;
     let cheap = course(&app, &speaker, category_id, "Cheap", "50.00").await;
     let dear = course(&app, &speaker, category_id, "Dear", "150.00").await;
     let free = course(&app, &speaker, category_id, "Free", "0.00").await;
@@ -200,12 +212,7 @@ async fn every_refusal_answers_its_code_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_checkouts_from_a_wallet_that_covers_ten_make_exactly_ten_orders() {
-    let app = spawn_with_admin().await;
-    let admin = admin_token(&app).await;
-    let category_id = category(&app, &admin).await;
-    let speaker = app.register("speaker").await;
-    let student = app.register("student").await;
-    app.fund(&student.token, "1150.00").await;
+    let Shop { app, category_id, speaker, student, .. } = shop("1150.00").await;
     let mut lines = Vec::new();
     for n in 0..50 {
         let course_id = course(&app, &speaker, category_id, &format!("Course {n}"), "115.00").await;
@@ -242,12 +249,7 @@ async fn fifty_concurrent_checkouts_from_a_wallet_that_covers_ten_make_exactly_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_course_bought_twice_at_once_gives_one_enrollment() {
-    let app = spawn_with_admin().await;
-    let admin = admin_token(&app).await;
-    let category_id = category(&app, &admin).await;
-    let speaker = app.register("speaker").await;
-    let student = app.register("student").await;
-    app.fund(&student.token, "500.00").await;
+    let Shop { app, category_id, speaker, student, .. } = shop("500.00").await;
     let course_id = course(&app, &speaker, category_id, "Once", "115.00").await;
     assert_eq!(add(&app, &student, "course", course_id).await.status, 201);
     let (keys, pay) = ([key(), key()], wallet_pay());
@@ -264,12 +266,7 @@ async fn the_same_course_bought_twice_at_once_gives_one_enrollment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_reverses_exactly_its_postings_and_access_and_the_item_can_be_bought_again() {
-    let app = spawn_with_admin().await;
-    let admin = admin_token(&app).await;
-    let category_id = category(&app, &admin).await;
-    let speaker = app.register("speaker").await;
-    let student = app.register("student").await;
-    app.fund(&student.token, "300.00").await;
+    let Shop { app, admin, category_id, speaker, student } = shop("300.00").await;
     let first = course(&app, &speaker, category_id, "First", "115.00").await;
     let second = course(&app, &speaker, category_id, "Second", "57.50").await;
     assert_eq!(add(&app, &student, "course", first).await.status, 201);
@@ -321,11 +318,7 @@ async fn the_scheduler_releases_due_earnings_once_and_a_refund_after_release_tak
     let [limit, auth_limit] = NO_RATE_LIMITS;
     let app = TestApp::spawn(&[limit, auth_limit, ("BOOTSTRAP_ADMIN_EMAIL", super::ADMIN_EMAIL), ("BOOTSTRAP_ADMIN_PASSWORD", super::ADMIN_PASSWORD),
                                ("EARNINGS_RELEASE_DAYS", "0"), ("SCHEDULER_INTERVAL_SECONDS", "1")]).await;
-    let admin = admin_token(&app).await;
-    let category_id = category(&app, &admin).await;
-    let speaker = app.register("speaker").await;
-    let student = app.register("student").await;
-    app.fund(&student.token, "200.00").await;
+    let Shop { app, admin, category_id, speaker, student } = shop_on(app, "200.00").await;
     let course_id = course(&app, &speaker, category_id, "Released", "115.00").await;
     let order = buy(&app, &student, "course", course_id).await;
 
@@ -359,12 +352,7 @@ async fn the_scheduler_releases_due_earnings_once_and_a_refund_after_release_tak
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebuilding_the_catalogue_commerce_and_wallet_projections_gives_identical_rows() {
-    let app = spawn_with_admin().await;
-    let admin = admin_token(&app).await;
-    let category_id = category(&app, &admin).await;
-    let speaker = app.register("speaker").await;
-    let student = app.register("student").await;
-    app.fund(&student.token, "500.00").await;
+    let Shop { app, admin, category_id, speaker, student } = shop("500.00").await;
     let first = course(&app, &speaker, category_id, "مدرسة القرآن", "115.00").await;
     let second = course(&app, &speaker, category_id, "Second", "50.00").await;
     let book_id = book(&app, &speaker, category_id, "Book", "20.00").await;
