@@ -238,6 +238,22 @@ impl actix_web::FromRequest for Body {
     }
 }
 
+/// A reason of the API's own (not the domain's) for refusing a field, so `Fields` collects it
+/// with the others.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error("{}", .0.en)]
+pub struct Invalid(pub &'static Text);
+
+impl domain::kernel::Rejection for Invalid {
+    fn code(&self) -> &'static str {
+        self.0.code
+    }
+
+    fn kind(&self) -> domain::kernel::RejectionKind {
+        domain::kernel::RejectionKind::Invalid
+    }
+}
+
 /// Collects every invalid field of a request before answering, so one 422 names them all.
 #[derive(Debug, Default)]
 pub struct Fields(FieldErrors);

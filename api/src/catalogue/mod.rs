@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::auth::{AuthUser, Viewer};
 use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
-use crate::extract::{Body, Fields, PageQuery, json_body, present};
+use crate::extract::{Body, Fields, Invalid, PageQuery, json_body, present};
 use crate::i18n::Text;
 use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
@@ -201,7 +201,7 @@ impl ListQuery {
         let mut fields = Fields::default();
         let (page, per_page) = PageQuery { page: self.page.clone(), per_page: self.per_page.clone() }.resolve()?;
         let id = |fields: &mut Fields, name: &str, text: &Option<String>| {
-            fields.optional(name, text.as_deref().map(|text| Uuid::parse_str(text.trim()).map_err(|_| InvalidId))).flatten()
+            fields.optional(name, text.as_deref().map(|text| Uuid::parse_str(text.trim()).map_err(|_| Invalid(&INVALID_ID)))).flatten()
         };
         let category_id = id(&mut fields, "category_id", &self.category_id);
         let speaker_id = id(&mut fields, "speaker_id", &self.speaker_id);
@@ -209,7 +209,7 @@ impl ListQuery {
         let level = fields.optional("level", self.level.as_deref().map(Level::parse)).flatten();
         let min_price = fields.optional("min_price", self.min_price.as_deref().map(parse_price)).flatten();
         let max_price = fields.optional("max_price", self.max_price.as_deref().map(parse_price)).flatten();
-        let sort = fields.optional("sort", self.sort.as_deref().map(|text| Sort::parse(text).ok_or(InvalidSort))).flatten();
+        let sort = fields.optional("sort", self.sort.as_deref().map(|text| Sort::parse(text).ok_or(Invalid(&INVALID_SORT)))).flatten();
         fields.done()?;
         Ok(Filter {
             q: self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned),
@@ -223,33 +223,6 @@ impl ListQuery {
             page,
             per_page,
         })
-    }
-}
-
-/// A query parameter's own reasons, as rejections so `Fields` can collect them.
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("not a UUID")]
-struct InvalidId;
-
-impl domain::kernel::Rejection for InvalidId {
-    fn code(&self) -> &'static str {
-        INVALID_ID.code
-    }
-    fn kind(&self) -> domain::kernel::RejectionKind {
-        domain::kernel::RejectionKind::Invalid
-    }
-}
-
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("not a sort")]
-struct InvalidSort;
-
-impl domain::kernel::Rejection for InvalidSort {
-    fn code(&self) -> &'static str {
-        INVALID_SORT.code
-    }
-    fn kind(&self) -> domain::kernel::RejectionKind {
-        domain::kernel::RejectionKind::Invalid
     }
 }
 
@@ -379,7 +352,10 @@ pub struct SectionRequest {
 pub async fn add_section(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, body: Body) -> Result<Reply, ApiError> {
     let course_id = parse_id(&id)?;
     let input: SectionRequest = json_body(&body)?;
-    let title = Title::parse(&input.title).map_err(|error| ApiError::Rejected(domain::kernel::Rejection::rejected(&error)))?;
+    let mut fields = Fields::default();
+    let title = fields.check(Title::parse(&input.title));
+    fields.done()?;
+    let Some(title) = title else { return Err(ApiError::internal("checked fields missing")) };
     let added = state.commands.catalogue.add_section(user.user_id, course_id, title.clone(), &by(&user)).await?;
     let (section_id, position) = done(added)?;
     Ok(Reply::created(&SECTION_ADDED, SectionView { id: section_id, title: title.to_string(), lessons: Vec::new() }).position(Some(position)))

@@ -10,7 +10,7 @@ use commands::stream::decode;
 use event_store::RecordedEvent;
 use domain::commerce::order::{OrderEvent, RefundReason};
 use domain::commerce::pricing::{self, CommissionRate};
-use domain::commerce::{CommerceError, ItemRef, ItemType};
+use domain::commerce::{ItemRef, ItemType};
 use domain::money::Money;
 use domain::users::Role;
 use projections::catalogue::CatalogueProjector;
@@ -24,7 +24,7 @@ use crate::auth::AuthUser;
 use crate::catalogue::parse_id;
 use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
-use crate::extract::{Body, Fields, PageQuery, json_body};
+use crate::extract::{Body, Fields, Invalid, PageQuery, json_body};
 use crate::i18n::Text;
 use crate::idempotency::{self, Keyed};
 use crate::openapi::{Op, Routes};
@@ -146,7 +146,10 @@ pub struct CartView {
 
 pub async fn add_to_cart(state: web::Data<AppState>, user: AuthUser, body: Body) -> Result<Reply, ApiError> {
     let input: CartItemRequest = json_body(&body)?;
-    let item_type = ItemType::parse(&input.item_type).map_err(rejected)?;
+    let mut fields = Fields::default();
+    let item_type = fields.check(ItemType::parse(&input.item_type));
+    fields.done()?;
+    let Some(item_type) = item_type else { return Err(ApiError::internal("checked fields missing")) };
     let item = ItemRef { item_type, item_id: input.item_id };
     let added = state.commands.commerce.add_to_cart(user.user_id, item, &by(&user)).await?;
     let position = added.position();
@@ -513,34 +516,19 @@ pub async fn sales(state: web::Data<AppState>, user: AuthUser, query: web::Query
     }))
 }
 
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("not a date")]
-struct InvalidDate;
-
-impl domain::kernel::Rejection for InvalidDate {
-    fn code(&self) -> &'static str {
-        INVALID_DATE.code
-    }
-    fn kind(&self) -> domain::kernel::RejectionKind {
-        domain::kernel::RejectionKind::Invalid
-    }
-}
-
 /// An RFC 3339 instant, or a date meaning its midnight in Riyadh (UTC+3, no daylight saving).
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, InvalidDate> {
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, Invalid> {
     let text = text.trim();
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Ok(instant.with_timezone(&Utc));
     }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| InvalidDate)?;
-    let riyadh = chrono::FixedOffset::east_opt(3 * 3600).ok_or(InvalidDate)?;
-    riyadh.from_local_datetime(&date.and_time(NaiveTime::MIN)).single().map(|at| at.with_timezone(&Utc)).ok_or(InvalidDate)
+    let invalid = Invalid(&INVALID_DATE);
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid)?;
+    let riyadh = chrono::FixedOffset::east_opt(3 * 3600).ok_or(invalid)?;
+    riyadh.from_local_datetime(&date.and_time(NaiveTime::MIN)).single().map(|at| at.with_timezone(&Utc)).ok_or(invalid)
 }
 
 fn by(user: &AuthUser) -> CommandContext {
     CommandContext::by(user.user_id.to_string())
 }
 
-fn rejected(error: CommerceError) -> ApiError {
-    ApiError::Rejected(domain::kernel::Rejection::rejected(&error))
-}
