@@ -12,8 +12,6 @@ use event_store::EventStore;
 use projections::Queries;
 use tokio::sync::watch;
 
-/// Wallets settled per query of the read model; a tick takes batches until none is left.
-const WALLETS_PER_BATCH: u32 = 500;
 /// Who the scheduler's events name as their actor.
 pub const ACTOR: &str = "scheduler";
 
@@ -32,7 +30,7 @@ impl Scheduler {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         while !*shutdown.borrow() {
             if let Err(error) = self.lead(&mut shutdown).await {
-                tracing::warn!(%error, "scheduler interrupted, will retry");
+                tracing::warn!(error = %format_args!("{error:#}"), "scheduler interrupted, will retry");
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.interval) => {}
@@ -77,15 +75,5 @@ impl Scheduler {
 /// Releases every earning due now, wallet by wallet: how many were released.
 pub async fn release_due_earnings(commands: &Commands, queries: &Queries) -> anyhow::Result<usize> {
     let now = Utc::now();
-    let mut released = 0;
-    loop {
-        let due = queries.wallet.wallets_with_due_earnings(now, WALLETS_PER_BATCH).await?;
-        let settled = commands.wallet.settle_due(&due, now, ACTOR).await?;
-        released += settled;
-        // A wallet the read model still lists after settling had nothing to release (the read
-        // model lags behind): stop rather than ask it again.
-        if settled == 0 || due.len() < WALLETS_PER_BATCH as usize {
-            return Ok(released);
-        }
-    }
+    Ok(commands.wallet.release_due(now, ACTOR, |limit| queries.wallet.wallets_with_due_earnings(now, limit)).await?)
 }

@@ -408,8 +408,8 @@ pub async fn archive_course(state: web::Data<AppState>, user: AuthUser, id: web:
     answer_course(&state, user, course_id, archived, &ARCHIVED).await
 }
 
-async fn answer_course<T>(state: &AppState, user: AuthUser, course_id: Uuid, done_: Transacted<T>, message: &'static Text) -> Result<Reply, ApiError> {
-    let (_, position) = done(done_)?;
+async fn answer_course<T>(state: &AppState, user: AuthUser, course_id: Uuid, transacted: Transacted<T>, message: &'static Text) -> Result<Reply, ApiError> {
+    let (_, position) = done(transacted)?;
     shown(state, position).await?;
     Ok(Reply::ok(views::course(state, &Viewer(Some(user)), course_id).await?).message(message).position(Some(position)))
 }
@@ -551,8 +551,8 @@ pub async fn archive_book(state: web::Data<AppState>, user: AuthUser, id: web::P
     answer_book(&state, user, book_id, archived, &ARCHIVED).await
 }
 
-async fn answer_book<T>(state: &AppState, user: AuthUser, book_id: Uuid, done_: Transacted<T>, message: &'static Text) -> Result<Reply, ApiError> {
-    let (_, position) = done(done_)?;
+async fn answer_book<T>(state: &AppState, user: AuthUser, book_id: Uuid, transacted: Transacted<T>, message: &'static Text) -> Result<Reply, ApiError> {
+    let (_, position) = done(transacted)?;
     shown(state, position).await?;
     Ok(Reply::ok(views::book(state, &Viewer(Some(user)), book_id).await?).message(message).position(Some(position)))
 }

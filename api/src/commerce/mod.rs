@@ -9,7 +9,7 @@ use commands::CommandContext;
 use commands::stream::decode;
 use event_store::RecordedEvent;
 use domain::commerce::order::{OrderEvent, RefundReason};
-use domain::commerce::pricing::{self, CommissionRate};
+use domain::commerce::pricing::Totals;
 use domain::commerce::{ItemRef, ItemType};
 use domain::money::Money;
 use domain::users::Role;
@@ -131,17 +131,31 @@ pub struct CartLineView {
     pub price: String,
 }
 
+/// A cart's, an order's or a checkout's totals (API.md "Money and commerce").
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct CartView {
-    pub items: Vec<CartLineView>,
+pub struct TotalsView {
     /// `total − vat_amount`: the net.
     #[schemars(example = "100.00")]
     pub subtotal: String,
+    /// `total − round_half_up(total / 1.15, 2)`.
     #[schemars(example = "15.00")]
     pub vat_amount: String,
     /// The sum of the VAT-inclusive prices.
     #[schemars(example = "115.00")]
     pub total: String,
+}
+
+impl From<Totals> for TotalsView {
+    fn from(totals: Totals) -> Self {
+        TotalsView { subtotal: totals.subtotal.to_string(), vat_amount: totals.vat_amount.to_string(), total: totals.total.to_string() }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CartView {
+    pub items: Vec<CartLineView>,
+    #[serde(flatten)]
+    pub totals: TotalsView,
 }
 
 pub async fn add_to_cart(state: web::Data<AppState>, user: AuthUser, body: Body) -> Result<Reply, ApiError> {
@@ -166,19 +180,20 @@ pub async fn add_to_cart(state: web::Data<AppState>, user: AuthUser, body: Body)
 
 pub async fn cart(state: web::Data<AppState>, user: AuthUser) -> Result<Reply, ApiError> {
     let lines = state.queries.commerce.cart(user.user_id).await?;
-    let items: Vec<CartLineView> = lines
+    let prices = lines.iter().map(|line| Money::try_from(line.price.unwrap_or_default())).collect::<Result<Vec<_>, _>>().map_err(ApiError::internal)?;
+    let totals = Totals::of(&prices).ok_or_else(|| ApiError::internal("a cart beyond the largest amount"))?;
+    let items = lines
         .into_iter()
-        .map(|line| CartLineView {
+        .zip(prices)
+        .map(|(line, price)| CartLineView {
             id: line.id,
             item_type: line.item_type,
             item_id: line.item_id,
             title: line.title.unwrap_or_default(),
-            price: sar(line.price.unwrap_or_default()),
+            price: price.to_string(),
         })
         .collect();
-    let prices = items.iter().map(|line| Money::parse(&line.price)).collect::<Result<Vec<_>, _>>().map_err(ApiError::internal)?;
-    let (_, totals) = pricing::split(&prices, CommissionRate::DEFAULT).ok_or_else(|| ApiError::internal("a cart beyond the largest amount"))?;
-    Ok(Reply::ok(CartView { items, subtotal: totals.subtotal.to_string(), vat_amount: totals.vat_amount.to_string(), total: totals.total.to_string() }))
+    Ok(Reply::ok(CartView { items, totals: totals.into() }))
 }
 
 pub async fn remove_from_cart(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
@@ -228,12 +243,8 @@ pub struct OrderLineView {
 pub struct CheckoutView {
     pub order_id: Uuid,
     pub items: Vec<OrderLineView>,
-    #[schemars(example = "100.00")]
-    pub subtotal: String,
-    #[schemars(example = "15.00")]
-    pub vat_amount: String,
-    #[schemars(example = "115.00")]
-    pub total: String,
+    #[serde(flatten)]
+    pub totals: TotalsView,
     /// Null for a free order.
     pub invoice_id: Option<Uuid>,
 }
@@ -285,9 +296,7 @@ fn checked_out(placed: &OrderEvent) -> Result<Reply, ApiError> {
     let view = CheckoutView {
         order_id: *order_id,
         items,
-        subtotal: totals.subtotal.to_string(),
-        vat_amount: totals.vat_amount.to_string(),
-        total: totals.total.to_string(),
+        totals: (*totals).into(),
         invoice_id: *invoice_id,
     };
     Ok(Reply::created(&ORDER_PLACED, view))
@@ -308,9 +317,8 @@ pub struct OrderView {
     pub id: Uuid,
     pub buyer: BuyerView,
     pub items: Vec<OrderLineView>,
-    pub subtotal: String,
-    pub vat_amount: String,
-    pub total: String,
+    #[serde(flatten)]
+    pub totals: TotalsView,
     /// What was paid back so far, VAT included.
     pub refunded_amount: String,
     #[schemars(extend("enum" = ["paid", "refunded", "partially_refunded"]))]
@@ -342,9 +350,7 @@ impl From<projections::commerce::queries::Order> for OrderView {
                     refunded: line.refunded,
                 })
                 .collect(),
-            subtotal: sar(order.subtotal),
-            vat_amount: sar(order.vat_amount),
-            total: sar(order.total),
+            totals: TotalsView { subtotal: sar(order.subtotal), vat_amount: sar(order.vat_amount), total: sar(order.total) },
             refunded_amount: sar(order.refunded_amount),
             status: order.status,
             invoice_id: order.invoice_id,

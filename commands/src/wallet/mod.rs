@@ -29,6 +29,18 @@ pub fn withdrawal_stream(withdrawal_id: Uuid) -> Stream<WithdrawalRecord> {
 /// Why a captured payment is held instead of credited.
 const HELD_OVER_WALLET_MAXIMUM: &str = "the wallet cannot take this amount: its balance would pass the largest a wallet holds";
 
+/// Wallets `release_due` asks for at a time.
+const WALLETS_PER_BATCH: u32 = 500;
+
+/// Why `release_due` stopped: the list of due wallets could not be read, or a release failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError<E> {
+    #[error("cannot read the wallets with due earnings")]
+    Due(#[source] E),
+    #[error("cannot release earnings")]
+    Command(#[source] CommandError),
+}
+
 /// The context's command handler. Cheap to clone.
 #[derive(Clone)]
 pub struct Wallets {
@@ -55,14 +67,28 @@ impl Wallets {
         }
     }
 
-    /// `settle` for each of these wallets (the read model's list of those with something due):
-    /// how many earnings were released in all.
-    pub async fn settle_due(&self, wallets: &[Uuid], as_of: DateTime<Utc>, actor: &str) -> Result<usize, CommandError> {
+    /// Releases every earning due by `as_of`. `due(limit)` names up to `limit` wallets that have
+    /// one (the wallet read model knows, and may lag); each wallet then decides on its own events,
+    /// so a wallet named again, or settled by another process meanwhile, releases nothing twice.
+    /// Answers how many earnings were released.
+    pub async fn release_due<E, Due>(&self, as_of: DateTime<Utc>, actor: &str, mut due: impl FnMut(u32) -> Due) -> Result<usize, ReleaseError<E>>
+    where
+        Due: Future<Output = Result<Vec<Uuid>, E>>,
+    {
         let mut released = 0;
-        for user_id in wallets {
-            released += self.settle(*user_id, as_of, CommandContext::by(actor.to_owned())).await?;
+        loop {
+            let wallets = due(WALLETS_PER_BATCH).await.map_err(ReleaseError::Due)?;
+            let mut settled = 0;
+            for user_id in &wallets {
+                settled += self.settle(*user_id, as_of, CommandContext::by(actor.to_owned())).await.map_err(ReleaseError::Command)?;
+            }
+            released += settled;
+            // A batch that released nothing names only wallets the lagging read model still
+            // lists: asking again would name them again.
+            if settled == 0 || wallets.len() < WALLETS_PER_BATCH as usize {
+                return Ok(released);
+            }
         }
-        Ok(released)
     }
 
     /// A wallet as the store has it now.

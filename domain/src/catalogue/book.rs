@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CatalogueError, ContentUrl, Description, ListingStatus, Price, TITLE_LEN_MAX, Title, authorise, line};
+use super::{CatalogueError, ContentUrl, Description, ListingStatus, Price, TITLE_LEN_MAX, Title, changeable, line};
 use crate::kernel::{Aggregate, DomainEvent, EventType};
 use crate::money::Money;
 
@@ -197,12 +197,7 @@ impl Book {
     }
 
     fn changeable_by(&self, actor: Uuid) -> Result<Uuid, CatalogueError> {
-        let book_id = self.id.ok_or(CatalogueError::NotFound)?;
-        authorise(self.speaker_id, actor, self.status)?;
-        if self.status == ListingStatus::Archived {
-            return Err(CatalogueError::InvalidState);
-        }
-        Ok(book_id)
+        changeable(self.id, self.speaker_id, actor, self.status)
     }
 }
 

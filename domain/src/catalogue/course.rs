@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CatalogueError, ContentUrl, Description, ListingStatus, Price, Title, authorise};
+use super::{CatalogueError, ContentUrl, Description, ListingStatus, Price, Title, changeable};
 use crate::kernel::{Aggregate, DomainEvent, EventType};
 use crate::money::Money;
 use crate::users::Language;
@@ -236,12 +236,7 @@ impl Course {
 
     /// The course for its author (or the actor) to change, or why not.
     fn changeable_by(&self, actor: Uuid) -> Result<Uuid, CatalogueError> {
-        let course_id = self.id.ok_or(CatalogueError::NotFound)?;
-        authorise(self.speaker_id, actor, self.status)?;
-        if self.status == ListingStatus::Archived {
-            return Err(CatalogueError::InvalidState);
-        }
-        Ok(course_id)
+        changeable(self.id, self.speaker_id, actor, self.status)
     }
 }
 

@@ -218,13 +218,16 @@ pub fn parse_price(text: &str) -> Result<Money, CatalogueError> {
     Money::parse(text).ok().filter(|price| *price <= PRICE_MAX).ok_or(CatalogueError::InvalidPrice)
 }
 
-/// The author of a listing, and who asks to change it: a draft is invisible to anyone else
-/// (not found), a published or archived listing visible but not theirs to change.
-pub(crate) fn authorise(author: Uuid, actor: Uuid, status: ListingStatus) -> Result<(), CatalogueError> {
+/// The id of a listing `actor` may change, or why not: an unknown listing is not found, a draft
+/// is invisible to anyone but its author (not found), a published or archived one visible but not
+/// theirs to change, and an archived one changes no more.
+pub(crate) fn changeable(id: Option<Uuid>, author: Uuid, actor: Uuid, status: ListingStatus) -> Result<Uuid, CatalogueError> {
+    let id = id.ok_or(CatalogueError::NotFound)?;
     match (author == actor, status) {
-        (true, _) => Ok(()),
         (false, ListingStatus::Draft) => Err(CatalogueError::NotFound),
         (false, _) => Err(CatalogueError::NotAuthor),
+        (true, ListingStatus::Archived) => Err(CatalogueError::InvalidState),
+        (true, _) => Ok(id),
     }
 }
 

@@ -78,10 +78,20 @@ pub struct Totals {
     pub subtotal: Money,
 }
 
+impl Totals {
+    /// The totals of a document with these VAT-inclusive prices. `None` only when the total would
+    /// pass `Money::MAX`.
+    pub fn of(prices: &[Money]) -> Option<Totals> {
+        let total = prices.iter().try_fold(Money::ZERO, |sum, price| sum.checked_add(*price))?;
+        let (subtotal, vat_amount) = vat_split(total);
+        Some(Totals { total, vat_amount, subtotal })
+    }
+}
+
 /// Splits the lines' prices. `None` only when the total would pass `Money::MAX`.
 pub fn split(prices: &[Money], rate: CommissionRate) -> Option<(Vec<LineSplit>, Totals)> {
-    let total = prices.iter().try_fold(Money::ZERO, |sum, price| sum.checked_add(*price))?;
-    let (subtotal, vat_amount) = vat_split(total);
+    let totals = Totals::of(prices)?;
+    let Totals { total, vat_amount, .. } = totals;
     let vats = allocate(vat_amount, prices, total);
     let lines = prices
         .iter()
@@ -93,7 +103,7 @@ pub fn split(prices: &[Money], rate: CommissionRate) -> Option<(Vec<LineSplit>, 
             LineSplit { unit_price, net, vat, commission, earning }
         })
         .collect();
-    Some((lines, Totals { total, vat_amount, subtotal }))
+    Some((lines, totals))
 }
 
 /// `amount` shared in proportion to `weights` (which sum to `total`): each share rounded down to

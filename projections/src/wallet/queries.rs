@@ -121,13 +121,19 @@ impl WalletQueries {
         sqlx::query_scalar("SELECT user_id FROM withdrawals WHERE id = ?").bind(withdrawal_id).fetch_optional(&self.pool).await
     }
 
-    /// Wallets with an earning due for release at `now`, as far as the read model knows: the
-    /// scheduler asks each of them to settle, and each wallet decides on its own events.
+    /// `wallets_with_due_earnings` on this pool.
     pub async fn wallets_with_due_earnings(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, sqlx::Error> {
-        sqlx::query_scalar("SELECT DISTINCT user_id FROM pending_earnings WHERE release_at <= ? LIMIT ?")
-            .bind(now.naive_utc())
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
+        wallets_with_due_earnings(&self.pool, now, limit).await
     }
+}
+
+/// Up to `limit` wallets with an earning due for release at `now`, as far as the read model
+/// knows: the scheduler (and `ispeaker-replay settle`) asks each of them to settle, and each
+/// wallet decides on its own events.
+pub async fn wallets_with_due_earnings(pool: &MySqlPool, now: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT user_id FROM pending_earnings WHERE release_at <= ? LIMIT ?")
+        .bind(now.naive_utc())
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }
