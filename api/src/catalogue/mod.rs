@@ -73,7 +73,7 @@ pub fn routes(routes: &mut Routes) {
             .description("No longer for sale; its students keep it."));
     routes.add(M::GET, "/me/courses", my_courses,
         Op::new("catalogue", "The speaker's own courses, in every status").auth().reads(READS).query::<PageQuery>()
-            .data::<Vec<CourseView>>().errors(&[422]));
+            .data::<Vec<CourseView>>().errors(&[403, 422]));
 
     routes.add(M::GET, "/books", list_books,
         Op::new("catalogue", "Search published books").token_optional().reads(READS).query::<ListQuery>().data::<Vec<BookView>>().errors(&[422])
@@ -249,6 +249,7 @@ pub async fn book(state: web::Data<AppState>, viewer: Viewer, id: web::Path<Stri
 }
 
 pub async fn my_courses(state: web::Data<AppState>, user: AuthUser, query: web::Query<PageQuery>) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let (page, per_page) = query.resolve()?;
     let listed = state.queries.catalogue.by_speaker(Kind::Course, user.user_id, page, per_page).await?;
     let viewer = Viewer(Some(user));
@@ -322,6 +323,7 @@ pub async fn create_course(state: web::Data<AppState>, user: AuthUser, body: Bod
 }
 
 pub async fn update_course(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, body: Body) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let course_id = parse_id(&id)?;
     let input: CoursePatchRequest = json_body(&body)?;
     let mut fields = Fields::default();
@@ -350,6 +352,7 @@ pub struct SectionRequest {
 }
 
 pub async fn add_section(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, body: Body) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let course_id = parse_id(&id)?;
     let input: SectionRequest = json_body(&body)?;
     let mut fields = Fields::default();
@@ -378,6 +381,7 @@ pub struct LessonRequest {
 }
 
 pub async fn add_lesson(state: web::Data<AppState>, user: AuthUser, path: web::Path<(String, String)>, body: Body) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let (course_id, section_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
     let input: LessonRequest = json_body(&body)?;
     let mut fields = Fields::default();
@@ -397,12 +401,14 @@ pub async fn add_lesson(state: web::Data<AppState>, user: AuthUser, path: web::P
 }
 
 pub async fn publish_course(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let course_id = parse_id(&id)?;
     let published = state.commands.catalogue.publish_course(user.user_id, course_id, &by(&user)).await?;
     answer_course(&state, user, course_id, published, &PUBLISHED).await
 }
 
 pub async fn archive_course(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let course_id = parse_id(&id)?;
     let archived = state.commands.catalogue.archive_course(user.user_id, course_id, &by(&user)).await?;
     answer_course(&state, user, course_id, archived, &ARCHIVED).await
@@ -505,6 +511,7 @@ pub async fn create_book(state: web::Data<AppState>, user: AuthUser, body: Body)
 }
 
 pub async fn update_book(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, body: Body) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let book_id = parse_id(&id)?;
     let input: BookPatchRequest = json_body(&body)?;
     let mut fields = Fields::default();
@@ -540,12 +547,14 @@ pub async fn update_book(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 }
 
 pub async fn publish_book(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let book_id = parse_id(&id)?;
     let published = state.commands.catalogue.publish_book(user.user_id, book_id, &by(&user)).await?;
     answer_book(&state, user, book_id, published, &PUBLISHED).await
 }
 
 pub async fn archive_book(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let book_id = parse_id(&id)?;
     let archived = state.commands.catalogue.archive_book(user.user_id, book_id, &by(&user)).await?;
     answer_book(&state, user, book_id, archived, &ARCHIVED).await

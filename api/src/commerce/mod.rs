@@ -70,7 +70,7 @@ pub fn routes(routes: &mut Routes) {
         Op::new("buying", "The books the caller bought").auth().reads(ORDERS).query::<PageQuery>().data::<Vec<OwnedView>>()
             .errors(&[422]));
     routes.add(M::GET, "/me/sales", sales,
-        Op::new("buying", "The speaker's sales dashboard").auth().reads(SALES).query::<SalesQuery>().data::<SalesView>().errors(&[422])
+        Op::new("buying", "The speaker's sales dashboard").auth().reads(SALES).query::<SalesQuery>().data::<SalesView>().errors(&[403, 422])
             .description("Sales placed in [`from`, `to`) (RFC 3339, or a date meaning 00:00 Asia/Riyadh), refunded items left out. \
                           `gross` is VAT-inclusive; `pending` and `available` are the wallet's balances now."));
 }
@@ -494,6 +494,7 @@ pub struct SalesView {
 }
 
 pub async fn sales(state: web::Data<AppState>, user: AuthUser, query: web::Query<SalesQuery>) -> Result<Reply, ApiError> {
+    user.require(Role::Speaker)?;
     let mut fields = Fields::default();
     let from = fields.optional("from", query.from.as_deref().map(parse_instant)).flatten();
     let to = fields.optional("to", query.to.as_deref().map(parse_instant)).flatten();

@@ -119,6 +119,10 @@ async fn a_course_goes_from_draft_to_published_to_archived_and_each_reader_sees_
     // A published course is visible, but only its author changes it.
     assert_error(&patch(&app, &path, &other_speaker.token, &json!({ "title": "Mine" })).await, 403, "not_author");
     assert_error(&app.post_json("/courses", Some(&student.token), &[], &json!({})).await, 403, "forbidden");
+    // A student may never use the speakers' routes: 403 before anything else is looked at.
+    assert_error(&patch(&app, &path, &student.token, &json!({ "title": "" })).await, 403, "forbidden");
+    assert_error(&read(&app, "/me/courses", Some(&student.token)).await, 403, "forbidden");
+    assert_error(&read(&app, "/me/sales", Some(&student.token)).await, 403, "forbidden");
 
     let archived = app.post_json(&format!("/courses/{course_id}/archive"), Some(&speaker.token), &[], &json!({})).await;
     assert_eq!(archived.status, 200, "{}", archived.text);
