@@ -5,11 +5,12 @@
 //! decision is reproducible from its inputs, and replaying the same events always rebuilds the
 //! same state.
 //!
-//! `kernel` is what every context builds on; each context (`users`, `wallet`, `catalogue`, `commerce`, …) keeps its
+//! `kernel` is what every context builds on; each context (`users`, `wallet`, `catalogue`, `commerce`, `invoicing`, …) keeps its
 //! aggregates, events with their schema table, and rejections in a module of its own.
 
 pub mod catalogue;
 pub mod commerce;
+pub mod invoicing;
 pub mod kernel;
 pub mod ledger;
 pub mod money;
@@ -17,4 +18,4 @@ pub mod users;
 pub mod wallet;
 
 /// Every context's events, upcasters and rejections: one line per context.
-pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS];
+pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS, &invoicing::EVENTS];
