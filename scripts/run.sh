@@ -50,6 +50,10 @@ ensure PAYMENT_SANDBOX_SECRET "$(secret)"
 ensure DATA_KEY_SECRET "$(secret)"
 ensure BOOTSTRAP_ADMIN_EMAIL admin@ispeaker.local
 ensure BOOTSTRAP_ADMIN_PASSWORD "$(admin_password)"
+ensure SELLER_NAME_AR '"شركة آي سبيكر لايف"'
+ensure SELLER_NAME_EN '"iSpeaker Live Co."'
+ensure SELLER_VAT_NUMBER 310122393500003
+ensure SELLER_ADDRESS '"King Fahd Road, Riyadh 12271, Saudi Arabia"'
 ensure SEED_DEMO_DATA 1
 ensure SANDBOX_CHECKOUT 1
 [ -z "$created" ] || log "wrote .env (development settings, fresh secrets)"

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use commands::commerce::CommerceSettings;
 use domain::commerce::pricing::CommissionRate;
+use domain::invoicing::seller::{ADDRESS_LEN_MAX, Seller, SellerError, SellerField};
 
 #[derive(Clone)]
 pub struct Settings {
@@ -37,6 +38,9 @@ pub struct Settings {
     pub commerce: CommerceSettings,
     /// How often the scheduler looks for due work (`SCHEDULER_INTERVAL_SECONDS`, default 30).
     pub scheduler_interval: std::time::Duration,
+    /// The seller of record on every invoice (`SELLER_NAME_AR`, `SELLER_NAME_EN`,
+    /// `SELLER_VAT_NUMBER`, `SELLER_ADDRESS`: all required).
+    pub seller: Seller,
 }
 
 /// A value that never appears in logs or debug output.
@@ -125,7 +129,29 @@ impl Settings {
                 .filter(|days| *days <= 3650)
                 .ok_or(SettingsError::Malformed { name: "EARNINGS_RELEASE_DAYS", reason: "must be a whole number of days from 0 to 3650".into() })?,
         };
+        let seller = Seller::new(
+            &required("SELLER_NAME_AR")?,
+            &required("SELLER_NAME_EN")?,
+            &required("SELLER_VAT_NUMBER")?,
+            &required("SELLER_ADDRESS")?,
+        )
+        .map_err(|error| {
+            let name = match error.field() {
+                SellerField::NameAr => "SELLER_NAME_AR",
+                SellerField::NameEn => "SELLER_NAME_EN",
+                SellerField::VatNumber => "SELLER_VAT_NUMBER",
+                SellerField::Address => "SELLER_ADDRESS",
+            };
+            let reason = match error {
+                SellerError::Blank(_) => "must be one line of text".to_owned(),
+                SellerError::TooLong(SellerField::Address) => format!("must be at most {ADDRESS_LEN_MAX} characters"),
+                SellerError::TooLong(_) => "must be at most 255 bytes of UTF-8 (a ZATCA QR field; an Arabic letter takes two)".to_owned(),
+                SellerError::InvalidVatNumber => "must be 15 digits, starting and ending with 3".to_owned(),
+            };
+            SettingsError::Malformed { name, reason }
+        })?;
         Ok(Self {
+            seller,
             commerce: CommerceSettings { commission_rate, earnings_release: chrono::Duration::days(i64::from(release_days)) },
             scheduler_interval: std::time::Duration::from_secs(u64::from(number("SCHEDULER_INTERVAL_SECONDS", 30)?)),
             database_url,

@@ -71,6 +71,8 @@ impl Application {
         migrations::migrator().run(&pool).await.context("applying migrations")?;
         let store = commands::open_store(pool.clone(), settings.data_key_secret.expose()).await?;
         let commands = Commands::with_settings(store.clone(), settings.commerce);
+        // Before anything is sold: every invoice shows the seller recorded before it.
+        commands.invoicing.record_seller(settings.seller.clone()).await.context("recording the seller's details")?;
         if settings.seed_demo_data {
             crate::seed::seed_demo_data(&commands).await.context("seeding demo data")?;
         }

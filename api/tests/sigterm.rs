@@ -35,6 +35,10 @@ fn api_with_database(database_url: &str) -> Command {
         .env("JWT_SECRET", "exit-test-jwt-secret-long-enough-0123456789")
         .env("PAYMENT_SANDBOX_SECRET", "exit-test-sandbox-secret-long-enough-0123")
         .env("DATA_KEY_SECRET", "exit-test-data-key-secret-long-enough-0123")
+        .env("SELLER_NAME_AR", "شركة آي سبيكر لايف")
+        .env("SELLER_NAME_EN", "iSpeaker Live Co.")
+        .env("SELLER_VAT_NUMBER", "310122393500003")
+        .env("SELLER_ADDRESS", "Riyadh")
         .current_dir(std::env::temp_dir());
     command
 }
@@ -123,6 +127,10 @@ async fn sigterm_drains_and_exits_cleanly() {
         .env("JWT_SECRET", "sigterm-test-jwt-secret-long-enough-0123456789")
         .env("PAYMENT_SANDBOX_SECRET", "sigterm-test-sandbox-secret-long-enough-0123")
         .env("DATA_KEY_SECRET", "sigterm-test-data-key-secret-long-enough-0123")
+        .env("SELLER_NAME_AR", "شركة آي سبيكر لايف")
+        .env("SELLER_NAME_EN", "iSpeaker Live Co.")
+        .env("SELLER_VAT_NUMBER", "310122393500003")
+        .env("SELLER_ADDRESS", "Riyadh")
         .env("RUST_LOG", "info")
         .current_dir(std::env::temp_dir())
         .stdout(Stdio::piped())

@@ -1,7 +1,7 @@
 //! The command side: loads aggregates from the event store, asks the pure `domain` to decide,
 //! and appends the resulting events atomically with expected versions and idempotency keys.
 //! `kernel` is the one path every command takes; each context (`users`, `wallet`, `catalogue`,
-//! `commerce`, …) adds its
+//! `commerce`, `invoicing`, …) adds its
 //! commands on top of it.
 //!
 //! It never writes a table other than through the event store, and it holds no business rule:
@@ -10,6 +10,7 @@
 pub mod catalogue;
 pub mod commerce;
 mod context;
+pub mod invoicing;
 mod error;
 pub mod kernel;
 pub mod stream;
@@ -55,6 +56,7 @@ pub struct Commands {
     pub wallet: wallet::Wallets,
     pub catalogue: catalogue::Catalogue,
     pub commerce: commerce::Commerce,
+    pub invoicing: invoicing::Invoicing,
 }
 
 impl Commands {
@@ -70,6 +72,7 @@ impl Commands {
             wallet: wallet::Wallets::new(kernel.clone()),
             catalogue: catalogue::Catalogue::new(kernel.clone()),
             commerce: commerce::Commerce::new(kernel.clone(), commerce),
+            invoicing: invoicing::Invoicing::new(kernel.clone()),
             kernel,
         }
     }

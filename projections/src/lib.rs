@@ -10,6 +10,7 @@
 pub mod catalogue;
 pub mod commerce;
 mod error;
+pub mod invoicing;
 mod live;
 mod rebuild;
 mod runtime;
@@ -30,7 +31,7 @@ pub use runtime::{BoxFuture, Prepared, Projections, Projector, ProjectorRunner, 
 
 /// Every projector of the system, in the order operators see them: one line per context.
 pub fn all() -> Vec<Arc<dyn Projector>> {
-    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors()].concat()
+    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors(), invoicing::projectors()].concat()
 }
 
 /// The projector with this name (an operator's argument).
@@ -45,6 +46,7 @@ pub struct Queries {
     pub users: users::queries::UserQueries,
     pub catalogue: catalogue::queries::CatalogueQueries,
     pub commerce: commerce::queries::CommerceQueries,
+    pub invoicing: invoicing::queries::InvoiceQueries,
 }
 
 impl Queries {
@@ -53,7 +55,8 @@ impl Queries {
             wallet: wallet::queries::WalletQueries::new(pool.clone(), projections.applied(wallet::WalletProjector::NAME)),
             users: users::queries::UserQueries::new(pool.clone()),
             catalogue: catalogue::queries::CatalogueQueries::new(pool.clone(), projections.applied(catalogue::CatalogueProjector::NAME)),
-            commerce: commerce::queries::CommerceQueries::new(pool),
+            commerce: commerce::queries::CommerceQueries::new(pool.clone()),
+            invoicing: invoicing::queries::InvoiceQueries::new(pool),
         }
     }
 }

@@ -20,6 +20,14 @@ pub const DATABASE_NAME_LEN_MAX: usize = 64;
 /// What follows the prefix: a UUID in its 32-character simple form.
 const DATABASE_SUFFIX_LEN: usize = 32;
 
+/// The seller of record tests run with (`SELLER_*`): an Arabic legal name, as in production.
+pub const SELLER: [(&str, &str); 4] = [
+    ("SELLER_NAME_AR", "شركة آي سبيكر لايف"),
+    ("SELLER_NAME_EN", "iSpeaker Live Co."),
+    ("SELLER_VAT_NUMBER", "310122393500003"),
+    ("SELLER_ADDRESS", "King Fahd Road, Riyadh 12271, Saudi Arabia"),
+];
+
 /// The `DATA_KEY_SECRET` tests run with.
 pub const DATA_KEY_SECRET: &str = "test-data-key-secret-that-is-long-enough-42";
 

@@ -63,6 +63,7 @@ pub fn settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
         ("PAYMENT_SANDBOX_SECRET".to_owned(), SANDBOX_SECRET.to_owned()),
         ("DATA_KEY_SECRET".to_owned(), tests::DATA_KEY_SECRET.to_owned()),
     ];
+    values.extend(tests::SELLER.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     values.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Settings::from_lookup(|name| values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
 }

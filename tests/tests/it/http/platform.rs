@@ -283,7 +283,7 @@ fn a_missing_or_malformed_setting_is_named() {
     let base = [("DATABASE_URL", "mysql://x@localhost/db"), ("JWT_SECRET", "j".repeat(40).leak() as &str), ("PAYMENT_SANDBOX_SECRET", "p".repeat(40).leak() as &str), ("DATA_KEY_SECRET", "d".repeat(40).leak() as &str)];
     let lookup = |overrides: &[(&str, &str)]| {
         let values: Vec<(String, String)> =
-            base.iter().chain(overrides).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            base.iter().chain(&tests::SELLER).chain(overrides).map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(move |name| values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     };
     assert!(lookup(&[]).is_ok());
@@ -296,6 +296,15 @@ fn a_missing_or_malformed_setting_is_named() {
     assert!(error(&[("HTTP_ADDR", "nowhere")]).contains("HTTP_ADDR"));
     assert!(error(&[("RATE_LIMIT_PER_MINUTE", "-3")]).contains("RATE_LIMIT_PER_MINUTE"));
     assert!(error(&[("BOOTSTRAP_ADMIN_EMAIL", "a@b.c")]).contains("BOOTSTRAP_ADMIN_PASSWORD"));
+    // The seller of record: every detail required, the VAT number checked, QR fields never cut.
+    for name in ["SELLER_NAME_AR", "SELLER_NAME_EN", "SELLER_VAT_NUMBER", "SELLER_ADDRESS"] {
+        assert_eq!(error(&[(name, "")]), format!("setting {name} is required"));
+    }
+    assert!(error(&[("SELLER_VAT_NUMBER", "310122393500002")]).starts_with("setting SELLER_VAT_NUMBER is malformed: must be 15 digits"));
+    assert!(error(&[("SELLER_VAT_NUMBER", "31012239350000")]).contains("SELLER_VAT_NUMBER"));
+    let long_arabic = "ب".repeat(128);
+    assert!(error(&[("SELLER_NAME_AR", &long_arabic)]).starts_with("setting SELLER_NAME_AR is malformed: must be at most 255 bytes"));
+    assert!(lookup(&[("SELLER_NAME_AR", &long_arabic[2..])]).is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
