@@ -1,6 +1,7 @@
 //! Small request helpers shared by handlers: JSON bodies and pagination, with the field reasons
 //! they give.
 
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -15,7 +16,9 @@ pub const INVALID_PAGE: Text = Text::new("invalid_page", "must be a whole number
 pub const INVALID_PER_PAGE: Text = Text::new("invalid_per_page", "must be a whole number from 1 to 100", "يجب أن يكون عدداً صحيحاً من 1 إلى 100");
 
 /// Field reasons every context uses.
-pub const REASONS: &[Text] = &[REQUIRED, INVALID, TOO_LONG, INVALID_PAGE, INVALID_PER_PAGE];
+pub const INVALID_DATE: Text =
+    Text::new("invalid_date", "must be an RFC 3339 date-time or a date (YYYY-MM-DD)", "يجب أن يكون تاريخاً ووقتاً بصيغة RFC 3339 أو تاريخاً (YYYY-MM-DD)");
+pub const REASONS: &[Text] = &[REQUIRED, INVALID, TOO_LONG, INVALID_PAGE, INVALID_PER_PAGE, INVALID_DATE];
 
 /// The largest request body accepted.
 pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
@@ -298,4 +301,16 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// An RFC 3339 instant, or a date meaning its midnight in Riyadh (UTC+3, no daylight saving).
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, Invalid> {
+    let text = text.trim();
+    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+        return Ok(instant.with_timezone(&Utc));
+    }
+    let invalid = Invalid(&INVALID_DATE);
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid)?;
+    let riyadh = chrono::FixedOffset::east_opt(3 * 3600).ok_or(invalid)?;
+    riyadh.from_local_datetime(&date.and_time(NaiveTime::MIN)).single().map(|at| at.with_timezone(&Utc)).ok_or(invalid)
 }

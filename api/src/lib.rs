@@ -16,6 +16,7 @@ pub mod extract;
 pub mod health;
 pub mod i18n;
 pub mod idempotency;
+pub mod invoicing;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;

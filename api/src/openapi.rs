@@ -306,7 +306,18 @@ pub const TAGS: &[(&str, &str, &str)] = &[
         "The cart, checkout from the wallet (one atomic change, or none), orders, what the caller owns, and the speaker's \
          sales. Prices include 15% VAT.",
     ),
-    ("admin", "Admin", "Decisions only an admin may take: categories, refunds, and approving or rejecting a speaker's withdrawal."),
+    (
+        "invoices",
+        "Invoices",
+        "Simplified tax invoices for every paid sale and credit notes for every paid refund, numbered per year without gaps \
+         (`INV-2026-000001`, `CN-2026-000001`), each with the ZATCA phase-1 QR code and a printable bilingual document.",
+    ),
+    (
+        "admin",
+        "Admin",
+        "What only an admin may do or see: categories, refunds, approving or rejecting a speaker's withdrawal, the VAT report \
+         and the digest of the event chain.",
+    ),
     ("health", "Health and docs", "The service's state, this document and the page that renders it."),
 ];
 

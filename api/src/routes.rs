@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use actix_web::web;
 
 use crate::openapi::{Op, PREFIX, Routes};
-use crate::{catalogue, commerce, docs, health, users, wallet};
+use crate::{catalogue, commerce, docs, health, invoicing, users, wallet};
 
 pub fn table(routes: &mut Routes) {
     routes.add(Method::GET, "/health", health::health,
@@ -22,6 +22,7 @@ pub fn table(routes: &mut Routes) {
     wallet::routes(routes);
     catalogue::routes(routes);
     commerce::routes(routes);
+    invoicing::routes(routes);
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {

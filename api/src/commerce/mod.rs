@@ -4,7 +4,7 @@
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use commands::CommandContext;
 use commands::stream::decode;
 use event_store::RecordedEvent;
@@ -24,7 +24,7 @@ use crate::auth::AuthUser;
 use crate::catalogue::parse_id;
 use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
-use crate::extract::{Body, Fields, Invalid, PageQuery, json_body};
+use crate::extract::{Body, Fields, PageQuery, json_body, parse_instant};
 use crate::i18n::Text;
 use crate::idempotency::{self, Keyed};
 use crate::openapi::{Op, Routes};
@@ -95,8 +95,6 @@ pub const REJECTIONS: &[Text] = &[
 ];
 
 pub const INVALID_PAYMENT_METHOD: Text = Text::new("invalid_payment_method", "must be wallet", "يجب أن تكون wallet");
-pub const INVALID_DATE: Text =
-    Text::new("invalid_date", "must be an RFC 3339 date-time or a date (YYYY-MM-DD)", "يجب أن يكون تاريخاً ووقتاً بصيغة RFC 3339 أو تاريخاً (YYYY-MM-DD)");
 
 /// Reasons of commerce's invalid fields.
 pub const REASONS: &[Text] = &[
@@ -104,7 +102,6 @@ pub const REASONS: &[Text] = &[
     Text::new("unknown_order_item", "names an item that is not in this order", "يشير إلى عنصر ليس في هذا الطلب"),
     Text::new("invalid_reason", "must be 1 to 500 characters", "يجب أن يكون بين 1 و500 حرف"),
     INVALID_PAYMENT_METHOD,
-    INVALID_DATE,
 ];
 
 // ---- the cart ----
@@ -521,18 +518,6 @@ pub async fn sales(state: web::Data<AppState>, user: AuthUser, query: web::Query
             })
             .collect(),
     }))
-}
-
-/// An RFC 3339 instant, or a date meaning its midnight in Riyadh (UTC+3, no daylight saving).
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, Invalid> {
-    let text = text.trim();
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-        return Ok(instant.with_timezone(&Utc));
-    }
-    let invalid = Invalid(&INVALID_DATE);
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid)?;
-    let riyadh = chrono::FixedOffset::east_opt(3 * 3600).ok_or(invalid)?;
-    riyadh.from_local_datetime(&date.and_time(NaiveTime::MIN)).single().map(|at| at.with_timezone(&Utc)).ok_or(invalid)
 }
 
 fn by(user: &AuthUser) -> CommandContext {
