@@ -1,7 +1,7 @@
 //! Small request helpers shared by handlers: JSON bodies and pagination, with the field reasons
 //! they give.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -303,14 +303,7 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// An RFC 3339 instant, or a date meaning its midnight in Riyadh (UTC+3, no daylight saving).
+/// An RFC 3339 instant, or a date meaning its midnight in Riyadh.
 pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, Invalid> {
-    let text = text.trim();
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-        return Ok(instant.with_timezone(&Utc));
-    }
-    let invalid = Invalid(&INVALID_DATE);
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid)?;
-    let riyadh = chrono::FixedOffset::east_opt(3 * 3600).ok_or(invalid)?;
-    riyadh.from_local_datetime(&date.and_time(NaiveTime::MIN)).single().map(|at| at.with_timezone(&Utc)).ok_or(invalid)
+    domain::kernel::riyadh::parse_instant(text).ok_or(Invalid(&INVALID_DATE))
 }

@@ -12,7 +12,9 @@ use crate::progress::Progress;
 /// Events read per query while verifying.
 const CHAIN_BATCH_EVENTS: usize = 5000;
 
-pub(crate) async fn verify_chain(store: &EventStore, progress: &Progress, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+/// With a `digest` published earlier, the recomputed chain must also pass through its hash at its
+/// position: a log rewritten with consistent new hashes still fails there.
+pub(crate) async fn verify_chain(store: &EventStore, digest: Option<(u64, [u8; 32])>, progress: &Progress, out: &mut dyn Write) -> anyhow::Result<ExitStatus> {
     let bar = progress.bar(store.head().await?.position, "verifying chain");
     let mut previous = GENESIS_HASH;
     let mut position = 0;
@@ -40,7 +42,14 @@ pub(crate) async fn verify_chain(store: &EventStore, progress: &Progress, out: &
                 writeln!(out, "chain broken at position {position}: head hash {}, recomputed {}", hex::encode(head.hash), hex::encode(previous))?;
                 return Ok(ExitStatus::Mismatch);
             }
+            if let Some((digest_position, _)) = digest.filter(|(digest_position, _)| *digest_position > position) {
+                writeln!(out, "digest not found: position {digest_position} is past the end of the log (head {position})")?;
+                return Ok(ExitStatus::Mismatch);
+            }
             writeln!(out, "chain ok: {position} events, head position {}, hash {}", head.position, hex::encode(head.hash))?;
+            if let Some((digest_position, digest_hash)) = digest {
+                writeln!(out, "digest ok: position {digest_position} still has hash {}", hex::encode(digest_hash))?;
+            }
             return Ok(ExitStatus::Success);
         }
         for event in &batch {
@@ -54,6 +63,19 @@ pub(crate) async fn verify_chain(store: &EventStore, progress: &Progress, out: &
             if recomputed != event.hash {
                 bar.finish_and_clear();
                 writeln!(out, "chain broken at position {expected}: stored hash {}, recomputed {}", hex::encode(event.hash), hex::encode(recomputed))?;
+                return Ok(ExitStatus::Mismatch);
+            }
+            if let Some((digest_position, digest_hash)) = digest
+                && digest_position == event.position
+                && digest_hash != recomputed
+            {
+                bar.finish_and_clear();
+                writeln!(
+                    out,
+                    "digest mismatch at position {digest_position}: published {}, the log now gives {}; the log up to position {digest_position} was changed",
+                    hex::encode(digest_hash),
+                    hex::encode(recomputed)
+                )?;
                 return Ok(ExitStatus::Mismatch);
             }
             previous = event.hash;

@@ -21,6 +21,7 @@ mod failure;
 mod progress;
 mod rebuild;
 mod settle;
+mod vat;
 
 pub use failure::{EXIT_CODES_HELP, Failure, FailureKind};
 
@@ -83,7 +84,10 @@ pub enum Command {
     },
     /// Recompute the SHA-256 hash chain over every event and compare it with the stored hashes
     /// and the head. Prints the digest to publish when the chain is intact.
-    VerifyChain,
+    VerifyChain(VerifyChainArgs),
+    /// The VAT report of a period from the invoices, reconciled with the ledger's postings of the
+    /// same period (VAT payable, and the net of sales).
+    VatReport(VatReportArgs),
     /// A wallet's balances as they were at a moment, replayed from its events.
     Balance(BalanceArgs),
     /// Print one stream's events as JSON lines, in version order.
@@ -128,6 +132,27 @@ pub struct BalanceArgs {
     /// Count the events recorded at or before this moment (RFC 3339, e.g. 2026-03-01T00:00:00Z).
     #[arg(long, value_parser = parse_rfc3339)]
     pub as_of: DateTime<Utc>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyChainArgs {
+    /// A digest published earlier, `POSITION:HASH` (as `GET /admin/ledger/digest` gives it): the
+    /// chain must still pass through exactly that hash at that position.
+    #[arg(long, value_parser = parse_digest)]
+    pub digest: Option<(u64, [u8; 32])>,
+}
+
+#[derive(Debug, Args)]
+pub struct VatReportArgs {
+    /// From this instant on: RFC 3339, or a date meaning 00:00 Asia/Riyadh.
+    #[arg(long, value_parser = parse_instant)]
+    pub from: DateTime<Utc>,
+    /// Up to, not including, this instant.
+    #[arg(long, value_parser = parse_instant)]
+    pub to: DateTime<Utc>,
+    /// One CSV row per invoice and credit note instead of the report.
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Debug, Args)]
@@ -179,7 +204,8 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitStatus, Failure> {
     let status = match cli.command {
         Command::Rebuild(args) => rebuild::rebuild(&store, &args, &progress, out).await,
         Command::Audit { target: AuditTarget::Wallet(args) } => audit::audit_wallets(&store, &args, &progress, out).await,
-        Command::VerifyChain => chain::verify_chain(&store, &progress, out).await,
+        Command::VerifyChain(args) => chain::verify_chain(&store, args.digest, &progress, out).await,
+        Command::VatReport(args) => vat::vat_report(&store, &pool, &args, &progress, out).await,
         Command::Balance(args) => balance::balance(&store, &args, out).await,
         Command::Export(args) => export::export(&store, &args, out).await,
         Command::Settle => settle::settle(&store, &pool, out).await,
@@ -265,6 +291,19 @@ fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
         .map_err(|e| format!("not an RFC 3339 time such as 2026-03-01T00:00:00Z: {e}"))
+}
+
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    domain::kernel::riyadh::parse_instant(text).ok_or_else(|| "not an RFC 3339 time such as 2026-03-01T00:00:00Z, nor a date such as 2026-03-01".to_owned())
+}
+
+fn parse_digest(text: &str) -> Result<(u64, [u8; 32]), String> {
+    let refused = || "not a digest POSITION:HASH, such as 1234:9f2c… (64 hex digits)".to_owned();
+    let (position, hash) = text.trim().split_once(':').ok_or_else(refused)?;
+    let position = position.parse::<u64>().ok().filter(|position| *position > 0).ok_or_else(refused)?;
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hash, &mut bytes).map_err(|_| refused())?;
+    Ok((position, bytes))
 }
 
 /// An amount as auditors read it: always two decimals.

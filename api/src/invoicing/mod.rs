@@ -13,7 +13,7 @@ use domain::invoicing::zatca::{self, QrFields};
 use domain::money::Money;
 use domain::users::Role;
 use projections::invoicing::InvoicingProjector;
-use projections::invoicing::queries::{Document, VatRow, VatTotals};
+use projections::invoicing::queries::{Document, VatTotals, vat_csv};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -257,38 +257,10 @@ pub async fn vat_report(request: HttpRequest, state: web::Data<AppState>, user: 
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"vat-{}-{}.csv\"", from.format("%Y%m%dT%H%M%SZ"), to.format("%Y%m%dT%H%M%SZ"))))
-            .body(csv(&rows)));
+            .body(vat_csv(&rows)));
     }
     let totals = state.queries.invoicing.vat_totals(from, to).await?;
     Ok(Reply::ok(VatReportView::of(from, to, &totals)).into_response())
-}
-
-/// The VAT report's rows as CSV (RFC 4180), a header first.
-pub fn csv(rows: &[VatRow]) -> String {
-    let mut out = String::from("number,kind,issued_at,buyer,net,vat,total,original_number\r\n");
-    for row in rows {
-        let fields = [
-            row.number.to_string(),
-            row.number.kind.as_str().to_owned(),
-            row.issued_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            row.buyer_name.clone(),
-            sar(row.net),
-            sar(row.vat),
-            sar(row.total),
-            row.original_number.map(|number| number.to_string()).unwrap_or_default(),
-        ];
-        out.push_str(&fields.iter().map(|field| csv_field(field)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-/// A field quoted when it must be; a text a spreadsheet would run as a formula (`=`, `+`, `-`,
-/// `@` first) is prefixed with `'` — a buyer's name is user input.
-fn csv_field(field: &str) -> String {
-    let is_amount = field.parse::<rust_decimal::Decimal>().is_ok();
-    let field = if !is_amount && field.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{field}") } else { field.to_owned() };
-    if field.contains([',', '"', '\n', '\r']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

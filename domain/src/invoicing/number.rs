@@ -3,11 +3,9 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Asia/Riyadh keeps UTC+3 all year (no daylight saving).
-const RIYADH_OFFSET_HOURS: i64 = 3;
 
 /// The two kinds of tax document, each with its own series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -42,7 +40,7 @@ impl DocumentKind {
 
 /// The calendar year a document issued at `at` is numbered in: Riyadh's.
 pub fn numbering_year(at: DateTime<Utc>) -> i32 {
-    (at + TimeDelta::hours(RIYADH_OFFSET_HOURS)).year()
+    crate::kernel::riyadh::year_of(at)
 }
 
 /// A document's number: its kind's series, the year, and its place in that year (from 1).

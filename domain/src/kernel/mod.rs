@@ -5,6 +5,7 @@
 mod aggregate;
 mod event;
 mod personal;
+pub mod riyadh;
 pub mod testing;
 mod text;
 

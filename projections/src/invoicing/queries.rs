@@ -181,6 +181,34 @@ impl InvoiceQueries {
     }
 }
 
+/// The VAT report's rows as CSV (RFC 4180), a header first.
+pub fn vat_csv(rows: &[VatRow]) -> String {
+    let mut out = String::from("number,kind,issued_at,buyer,net,vat,total,original_number\r\n");
+    for row in rows {
+        let fields = [
+            row.number.to_string(),
+            row.number.kind.as_str().to_owned(),
+            row.issued_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            row.buyer_name.clone(),
+            format!("{:.2}", row.net),
+            format!("{:.2}", row.vat),
+            format!("{:.2}", row.total),
+            row.original_number.map(|number| number.to_string()).unwrap_or_default(),
+        ];
+        out.push_str(&fields.iter().map(|field| csv_field(field)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// A field quoted when it must be; a text a spreadsheet would run as a formula (`=`, `+`, `-`,
+/// `@` first) is prefixed with `'` — a buyer's name is user input.
+fn csv_field(field: &str) -> String {
+    let is_amount = field.parse::<Decimal>().is_ok();
+    let field = if !is_amount && field.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{field}") } else { field.to_owned() };
+    if field.contains([',', '"', '\n', '\r']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field }
+}
+
 /// The select with its condition: both are constants, so the SQL never holds input.
 fn const_format(select: &'static str, condition: &'static str) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(format!("{select}{condition}"))
