@@ -48,6 +48,7 @@ pub struct Op {
     query: Option<SchemaFn>,
     data: Option<SchemaFn>,
     answer: Answer,
+    alternative: Option<&'static str>,
     success: u16,
     errors: &'static [u16],
     path_params: &'static [&'static str],
@@ -68,6 +69,7 @@ impl Op {
             query: None,
             data: None,
             answer: Answer::Envelope,
+            alternative: None,
             success: 200,
             errors: &[],
             path_params: &[],
@@ -122,6 +124,11 @@ impl Op {
     /// The route answers a document of this media type instead of the envelope.
     pub fn content(mut self, media_type: &'static str) -> Self {
         self.answer = Answer::Content(media_type);
+        self
+    }
+    /// The envelope, or this media type when the request's `Accept` asks for it.
+    pub fn or_content(mut self, media_type: &'static str) -> Self {
+        self.alternative = Some(media_type);
         self
     }
     pub fn created(mut self) -> Self {
@@ -466,7 +473,7 @@ impl Op {
 
     fn responses(&self, method: &Method, generators: &mut Generators) -> Map<String, Value> {
         let mut responses = Map::new();
-        let success = match self.answer {
+        let mut success = match self.answer {
             Answer::Envelope => {
                 let data = match self.data {
                     Some(data) => data(&mut generators.response).to_value(),
@@ -488,6 +495,9 @@ impl Op {
                 json!({ "description": "Success", "content": { media_type: { "schema": schema } } })
             }
         };
+        if let Some(media_type) = self.alternative {
+            success["content"][media_type] = json!({ "schema": { "type": "string" } });
+        }
         responses.insert(self.success.to_string(), success);
         // A read's 503 is most often a stale read model; a command's, a dependency that is down.
         let stale = *method == Method::GET && !self.reads.is_empty();

@@ -46,7 +46,7 @@ pub fn routes(routes: &mut Routes) {
             .description("A self-contained HTML page in Arabic (right to left) and English, with print styles and the QR code as an \
                           inline image: it needs no network to show or print."));
     routes.add(M::GET, "/admin/reports/vat", vat_report,
-        Op::new("admin", "The VAT report of a period").auth().reads(INVOICES).query::<PeriodQuery>().data::<VatReportView>()
+        Op::new("admin", "The VAT report of a period").auth().reads(INVOICES).query::<PeriodQuery>().data::<VatReportView>().or_content("text/csv")
             .errors(&[403, 422])
             .description("Documents issued in [`from`, `to`) (RFC 3339, or a date meaning 00:00 Asia/Riyadh). With \
                           `Accept: text/csv`, one row per invoice and credit note: `number, kind, issued_at, buyer, net, vat, total, \

@@ -11,15 +11,15 @@ use super::catalogue::{book, category, course, id, patch};
 use super::{admin_token, assert_error, cli, count_events, dump, head, key, read, spawn_with_admin};
 use crate::api::{NO_RATE_LIMITS, Response, Session, TestApp};
 
-async fn add(app: &TestApp, buyer: &Session, item_type: &str, item_id: Uuid) -> Response {
+pub(crate) async fn add(app: &TestApp, buyer: &Session, item_type: &str, item_id: Uuid) -> Response {
     app.post_json("/cart/items", Some(&buyer.token), &[], &json!({ "item_type": item_type, "item_id": item_id })).await
 }
 
-async fn checkout(app: &TestApp, buyer: &Session, key: &str, body: &Value) -> Response {
+pub(crate) async fn checkout(app: &TestApp, buyer: &Session, key: &str, body: &Value) -> Response {
     app.post_json("/cart/checkout", Some(&buyer.token), &[("Idempotency-Key", key)], body).await
 }
 
-fn wallet_pay() -> Value {
+pub(crate) fn wallet_pay() -> Value {
     json!({ "payment_method": "wallet" })
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 mod catalogue;
 mod commerce;
 mod demo;
+mod invoicing;
 mod platform;
 mod users;
 mod wallet;
