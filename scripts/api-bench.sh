@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Starts a release server on a fresh benchmark database with limits that allow the load, runs
 # every api-bench scenario against it (the catalogue ones publish 10,000 courses first), and
-# stops it. Usage: scripts/api-bench.sh [clients] [seconds]
+# stops it. Usage: scripts/api-bench.sh [clients] [seconds] ["scenario …"] (default: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients="${1:-32}"
 seconds="${2:-10}"
+scenarios="${3:-wallet-read top-up catalogue-search checkout invoice-lag invoice-read invoice-document}"
 
 ./scripts/services.sh >/dev/null
 mysql --protocol=socket -uispeaker -pispeaker -e "DROP DATABASE IF EXISTS ispeaker_api_bench; CREATE DATABASE ispeaker_api_bench"
@@ -26,7 +27,6 @@ server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18090/api/v1/health >/dev/null && break; sleep 0.2; done
 
-"$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario wallet-read --clients "$clients" --seconds "$seconds"
-"$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario top-up --clients "$clients" --seconds "$seconds"
-"$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario catalogue-search --clients "$clients" --seconds "$seconds"
-"$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario checkout --clients "$clients" --seconds "$seconds"
+for scenario in $scenarios; do
+  "$release/api-bench" --url http://127.0.0.1:18090/api/v1 --scenario "$scenario" --clients "$clients" --seconds "$seconds"
+done

@@ -129,6 +129,7 @@ impl Settings {
                 .filter(|days| *days <= 3650)
                 .ok_or(SettingsError::Malformed { name: "EARNINGS_RELEASE_DAYS", reason: "must be a whole number of days from 0 to 3650".into() })?,
         };
+        let (jwt_secret, payment_sandbox_secret, data_key_secret) = (secret("JWT_SECRET")?, secret("PAYMENT_SANDBOX_SECRET")?, secret("DATA_KEY_SECRET")?);
         let seller = Seller::new(
             &required("SELLER_NAME_AR")?,
             &required("SELLER_NAME_EN")?,
@@ -159,9 +160,9 @@ impl Settings {
             deployment_id: get("DEPLOYMENT_ID"),
             http_addr,
             public_url,
-            jwt_secret: secret("JWT_SECRET")?,
-            payment_sandbox_secret: secret("PAYMENT_SANDBOX_SECRET")?,
-            data_key_secret: secret("DATA_KEY_SECRET")?,
+            jwt_secret,
+            payment_sandbox_secret,
+            data_key_secret,
             rate_limit_per_minute: number("RATE_LIMIT_PER_MINUTE", 60)?,
             auth_rate_limit_per_minute: number("AUTH_RATE_LIMIT_PER_MINUTE", 10)?,
             bootstrap_admin,

@@ -28,6 +28,13 @@ enum Scenario {
     CatalogueSearch,
     /// POST /cart/items then POST /cart/checkout from the wallet: one course bought end to end.
     Checkout,
+    /// A checkout, then its invoice read with `X-Min-Position` at the checkout's position: the
+    /// read's latency is how long the invoice projection took to show the sale (its lag).
+    InvoiceLag,
+    /// GET /invoices/{id} of the client's own invoice (each client buys one first).
+    InvoiceRead,
+    /// GET /invoices/{id}/document: the printable page with its QR code.
+    InvoiceDocument,
 }
 
 #[derive(Parser, Debug)]
@@ -67,12 +74,12 @@ async fn main() -> anyhow::Result<()> {
     let url = args.url.trim_end_matches('/').to_owned();
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
     let secret = match args.scenario {
-        Scenario::TopUp | Scenario::Checkout => Some(args.sandbox_secret.clone().context("top-up and checkout need PAYMENT_SANDBOX_SECRET")?),
         Scenario::WalletRead | Scenario::CatalogueSearch => None,
+        _ => Some(args.sandbox_secret.clone().context("top-up and the buying scenarios need PAYMENT_SANDBOX_SECRET")?),
     };
     let courses = match args.scenario {
-        Scenario::CatalogueSearch | Scenario::Checkout => publish_courses(&http, &url, &args).await?,
         Scenario::WalletRead | Scenario::TopUp => Vec::new(),
+        _ => publish_courses(&http, &url, &args).await?,
     };
 
     // One account per client, so per-user limits and wallets do not couple the clients.
@@ -82,10 +89,20 @@ async fn main() -> anyhow::Result<()> {
         let username = format!("b{}{client}", &run[run.len() - 12..]);
         tokens.push(register(&http, &url, &username, "speaker").await?);
     }
-    if let (Scenario::Checkout, Some(secret)) = (args.scenario, &secret) {
+    let buys = matches!(args.scenario, Scenario::Checkout | Scenario::InvoiceLag | Scenario::InvoiceRead | Scenario::InvoiceDocument);
+    if let (true, Some(secret)) = (buys, &secret) {
         // Each buyer's wallet covers every course it could buy.
         for token in &tokens {
             top_up_amount(&http, &url, token, secret, "20000.00").await?;
+        }
+    }
+    // The readers' invoices: client c buys course c once, before the clock starts.
+    let mut invoices = Vec::new();
+    if matches!(args.scenario, Scenario::InvoiceRead | Scenario::InvoiceDocument) {
+        for (token, course) in tokens.iter().zip(&courses) {
+            let (position, invoice_id) = checkout(&http, &url, token, course).await?;
+            read_invoice(&http, &url, token, &invoice_id, Some(position)).await?;
+            invoices.push(invoice_id);
         }
     }
 
@@ -94,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
     let mut clients = Vec::new();
     for (client, token) in tokens.clone().into_iter().enumerate() {
         let (http, url, secret, scenario) = (http.clone(), url.clone(), secret.clone(), args.scenario);
+        let invoice_id = invoices.get(client).cloned().unwrap_or_default();
         // Client c buys courses c, c + N, c + 2N…: nobody buys a course twice.
         let mut to_buy = courses.iter().skip(client).step_by(args.clients).cloned().collect::<Vec<_>>().into_iter();
         clients.push(tokio::spawn(async move {
@@ -105,9 +123,23 @@ async fn main() -> anyhow::Result<()> {
                     (Scenario::TopUp, Some(secret)) => top_up(&http, &url, &token, secret).await,
                     (Scenario::CatalogueSearch, _) => search(&http, &url).await,
                     (Scenario::Checkout, _) => match to_buy.next() {
-                        Some(course) => checkout(&http, &url, &token, &course).await,
+                        Some(course) => checkout(&http, &url, &token, &course).await.map(|(position, _)| position),
                         None => break,
                     },
+                    (Scenario::InvoiceLag, _) => match to_buy.next() {
+                        Some(course) => match checkout(&http, &url, &token, &course).await {
+                            Ok((position, invoice_id)) => {
+                                let asked = Instant::now();
+                                let read = read_invoice(&http, &url, &token, &invoice_id, Some(position)).await;
+                                report.lags_ms.push(asked.elapsed().as_secs_f64() * 1000.0);
+                                read.map(|_| position)
+                            }
+                            Err(error) => Err(error),
+                        },
+                        None => break,
+                    },
+                    (Scenario::InvoiceRead, _) => read_invoice(&http, &url, &token, &invoice_id, None).await.map(|_| 0),
+                    (Scenario::InvoiceDocument, _) => invoice_document(&http, &url, &token, &invoice_id).await.map(|_| 0),
                     (Scenario::TopUp, None) => bail!("top-up needs PAYMENT_SANDBOX_SECRET"),
                 };
                 report.latencies_ms.push(sent.elapsed().as_secs_f64() * 1000.0);
@@ -134,6 +166,7 @@ async fn main() -> anyhow::Result<()> {
         total.errors += report.errors;
         total.last_position = total.last_position.max(report.last_position);
         total.latencies_ms.extend(report.latencies_ms);
+        total.lags_ms.extend(report.lags_ms);
     }
     let seconds = started.elapsed().as_secs_f64();
 
@@ -162,7 +195,11 @@ async fn main() -> anyhow::Result<()> {
         Scenario::TopUp => "top-up",
         Scenario::CatalogueSearch => "catalogue-search",
         Scenario::Checkout => "checkout",
+        Scenario::InvoiceLag => "invoice-lag",
+        Scenario::InvoiceRead => "invoice-read",
+        Scenario::InvoiceDocument => "invoice-document",
     };
+    total.lags_ms.sort_by(f64::total_cmp);
     println!(
         "{}",
         json!({
@@ -173,6 +210,8 @@ async fn main() -> anyhow::Result<()> {
             "p50_ms": round3(percentile(&total.latencies_ms, 0.50)),
             "p99_ms": round3(percentile(&total.latencies_ms, 0.99)),
             "errors": total.errors,
+            "projection_lag_p50_ms": (!total.lags_ms.is_empty()).then(|| round3(percentile(&total.lags_ms, 0.50))),
+            "projection_lag_p99_ms": (!total.lags_ms.is_empty()).then(|| round3(percentile(&total.lags_ms, 0.99))),
         })
     );
     Ok(())
@@ -184,6 +223,8 @@ struct Report {
     errors: u64,
     last_position: u64,
     latencies_ms: Vec<f64>,
+    /// Invoice-lag only: from a checkout's answer to its invoice being readable.
+    lags_ms: Vec<f64>,
 }
 
 async fn wallet_read(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<u64> {
@@ -323,7 +364,8 @@ async fn search(http: &reqwest::Client, url: &str) -> anyhow::Result<u64> {
 }
 
 /// One course into the cart and the cart checked out from the wallet; returns the order's position.
-async fn checkout(http: &reqwest::Client, url: &str, token: &str, course_id: &str) -> anyhow::Result<u64> {
+/// One course bought: the checkout's position and its invoice's id.
+async fn checkout(http: &reqwest::Client, url: &str, token: &str, course_id: &str) -> anyhow::Result<(u64, String)> {
     post(http, url, token, "/cart/items", &json!({ "item_type": "course", "item_id": course_id }), 201).await?;
     let response = http
         .post(format!("{url}/cart/checkout"))
@@ -337,7 +379,32 @@ async fn checkout(http: &reqwest::Client, url: &str, token: &str, course_id: &st
     if status != 201 {
         bail!("checkout answered {status}: {reply}");
     }
-    Ok(reply["meta"]["position"].as_u64().unwrap_or(0))
+    Ok((reply["meta"]["position"].as_u64().unwrap_or(0), reply["data"]["invoice_id"].as_str().unwrap_or_default().to_owned()))
+}
+
+/// GET /invoices/{id}, at least as fresh as `position` when given.
+async fn read_invoice(http: &reqwest::Client, url: &str, token: &str, invoice_id: &str, position: Option<u64>) -> anyhow::Result<()> {
+    let mut request = http.get(format!("{url}/invoices/{invoice_id}")).bearer_auth(token);
+    if let Some(position) = position {
+        request = request.header("X-Min-Position", position.to_string());
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    if status != 200 {
+        bail!("GET /invoices/{invoice_id} answered {status}: {}", String::from_utf8_lossy(&body));
+    }
+    Ok(())
+}
+
+async fn invoice_document(http: &reqwest::Client, url: &str, token: &str, invoice_id: &str) -> anyhow::Result<()> {
+    let response = http.get(format!("{url}/invoices/{invoice_id}/document")).bearer_auth(token).send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    if status != 200 || !body.starts_with(b"<!doctype html>") {
+        bail!("GET /invoices/{invoice_id}/document answered {status}");
+    }
+    Ok(())
 }
 
 fn percentile(sorted: &[f64], quantile: f64) -> f64 {
