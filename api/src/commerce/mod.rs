@@ -11,6 +11,7 @@ use event_store::RecordedEvent;
 use domain::commerce::order::{OrderEvent, RefundReason};
 use domain::commerce::pricing::Totals;
 use domain::commerce::{ItemRef, ItemType};
+use domain::invoicing::document::VAT_RATE;
 use domain::money::Money;
 use domain::users::Role;
 use projections::catalogue::CatalogueProjector;
@@ -284,7 +285,7 @@ fn checked_out(placed: &OrderEvent) -> Result<Reply, ApiError> {
             unit_price: line.split.unit_price.to_string(),
             quantity: line.quantity,
             net: line.split.net.to_string(),
-            vat_rate: VAT_RATE.to_owned(),
+            vat_rate: VAT_RATE.to_string(),
             vat: line.split.vat.to_string(),
             total: line.split.unit_price.to_string(),
             refunded: false,
@@ -298,8 +299,6 @@ fn checked_out(placed: &OrderEvent) -> Result<Reply, ApiError> {
     };
     Ok(Reply::created(&ORDER_PLACED, view))
 }
-
-const VAT_RATE: &str = "0.15";
 
 // ---- orders ----
 
@@ -341,7 +340,7 @@ impl From<projections::commerce::queries::Order> for OrderView {
                     unit_price: sar(line.unit_price),
                     quantity: line.quantity,
                     net: sar(line.net),
-                    vat_rate: VAT_RATE.to_owned(),
+                    vat_rate: VAT_RATE.to_string(),
                     vat: sar(line.vat),
                     total: sar(line.unit_price * rust_decimal::Decimal::from(line.quantity)),
                     refunded: line.refunded,

@@ -73,7 +73,7 @@ pub fn render(view: &InvoiceView) -> Result<String, ApiError> {
   th {{ background: #f3f5f8; font-size: 12px; font-weight: 600; }}
   th .en {{ text-align: inherit; font-weight: normal; font-size: 11px; }}
   .n {{ text-align: left; direction: ltr; font-variant-numeric: tabular-nums; white-space: nowrap; }}
-  .totals {{ margin: 12px 0 0 auto; margin-inline-start: auto; margin-inline-end: 0; width: 340px; }}
+  .totals {{ margin: 12px 0 0 auto; width: 460px; }}
   .totals td {{ border: 0; padding: 4px 8px; }}
   .totals tr.grand td {{ border-top: 2px solid var(--ink); font-weight: 700; font-size: 16px; }}
   .credit {{ display: flex; flex-wrap: wrap; gap: 24px; background: #fff6e5; border: 1px solid #f0d9a8; border-radius: 6px; padding: 8px 12px; }}
@@ -85,8 +85,8 @@ pub fn render(view: &InvoiceView) -> Result<String, ApiError> {
 <main class="sheet">
 <header>
   <div>
-    <h1>{title_ar}<small>{title_en}</small></h1>
-    <p><b>{seller_ar}</b><span class=en>{seller_en}</span></p>
+    <h1>{title_ar}<small><bdi>{title_en}</bdi></small></h1>
+    <p><b>{seller_ar}</b><bdi class=en>{seller_en}</bdi></p>
   </div>
   <img class=qr alt="ZATCA QR" src="data:image/png;base64,{qr}">
 </header>
@@ -97,7 +97,7 @@ pub fn render(view: &InvoiceView) -> Result<String, ApiError> {
 </section>
 {credited}
 <section class=parties>
-  <div class=box><h2>البائع · Seller</h2><p>{seller_ar}</p><p class=en>{seller_en}</p><p>{address}</p></div>
+  <div class=box><h2>البائع · Seller</h2><p>{seller_ar}</p><p class=en><bdi>{seller_en}</bdi></p><p><bdi>{address}</bdi></p></div>
   <div class=box><h2>المشتري · Buyer</h2><p>{buyer}</p></div>
 </section>
 <table>
@@ -110,11 +110,11 @@ pub fn render(view: &InvoiceView) -> Result<String, ApiError> {
   <tbody>{lines}</tbody>
 </table>
 <table class=totals>
-  <tr><td>المجموع قبل الضريبة · Subtotal (net)</td><td class=n>{subtotal} SAR</td></tr>
-  <tr><td>ضريبة القيمة المضافة 15% · VAT 15%</td><td class=n>{vat} SAR</td></tr>
-  <tr class=grand><td>الإجمالي شامل الضريبة · Total incl. VAT</td><td class=n>{total} SAR</td></tr>
+  <tr><td>المجموع قبل الضريبة · <bdi>Subtotal (net)</bdi></td><td class=n>{subtotal} SAR</td></tr>
+  <tr><td>ضريبة القيمة المضافة ١٥٪ · <bdi>VAT 15%</bdi></td><td class=n>{vat} SAR</td></tr>
+  <tr class=grand><td>الإجمالي شامل الضريبة · <bdi>Total incl. VAT</bdi></td><td class=n>{total} SAR</td></tr>
 </table>
-<footer>الأسعار شاملة ضريبة القيمة المضافة · Prices include VAT. {title_en} {number}.</footer>
+<footer>الأسعار شاملة ضريبة القيمة المضافة · <bdi>Prices include VAT. {title_en} {number}.</bdi></footer>
 </main>
 </body>
 </html>
