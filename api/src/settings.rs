@@ -137,7 +137,7 @@ impl Settings {
             &required("SELLER_ADDRESS")?,
         )
         .map_err(|error| {
-            let name = match error.field() {
+            let name = match error.detail() {
                 SellerField::NameAr => "SELLER_NAME_AR",
                 SellerField::NameEn => "SELLER_NAME_EN",
                 SellerField::VatNumber => "SELLER_VAT_NUMBER",

@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use qrcode::{Color, EcLevel, QrCode};
 
+use domain::invoicing::document::VAT_RATE;
+
 use super::InvoiceView;
 use crate::error::ApiError;
 
@@ -19,6 +21,8 @@ pub fn render(view: &InvoiceView) -> Result<String, ApiError> {
     let is_credit = view.kind == "credit_note";
     let (title_ar, title_en) = if is_credit { ("إشعار دائن", "Credit Note") } else { ("فاتورة ضريبية مبسطة", "Simplified Tax Invoice") };
     let issued_riyadh = (view.issued_at + chrono::TimeDelta::hours(3)).format("%Y-%m-%d %H:%M");
+    // Every line carries the one VAT rate.
+    let vat_percent = (VAT_RATE * rust_decimal::Decimal::ONE_HUNDRED).normalize();
     let mut lines = String::new();
     for (index, line) in view.lines.iter().enumerate() {
         let _ = write!(
@@ -29,7 +33,7 @@ pub fn render(view: &InvoiceView) -> Result<String, ApiError> {
             line.quantity,
             line.unit_price,
             line.net,
-            percent(&line.vat_rate),
+            vat_percent,
             line.vat,
             line.total,
         );
@@ -130,11 +134,6 @@ pub fn render(view: &InvoiceView) -> Result<String, ApiError> {
         vat = view.vat_amount,
         total = view.total,
     ))
-}
-
-/// `0.15` as `15`.
-fn percent(rate: &str) -> String {
-    rate.parse::<rust_decimal::Decimal>().map(|rate| (rate * rust_decimal::Decimal::ONE_HUNDRED).normalize().to_string()).unwrap_or_else(|_| escape(rate))
 }
 
 /// Text made safe to place in HTML.

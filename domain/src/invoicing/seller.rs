@@ -35,7 +35,8 @@ pub enum SellerError {
 }
 
 impl SellerError {
-    pub fn field(&self) -> SellerField {
+    /// The detail that is wrong (the `Rejection` field names it for an API).
+    pub fn detail(&self) -> SellerField {
         match self {
             SellerError::Blank(field) | SellerError::TooLong(field) => *field,
             SellerError::InvalidVatNumber => SellerField::VatNumber,
@@ -56,7 +57,7 @@ impl Rejection for SellerError {
     }
 
     fn field(&self) -> Option<&'static str> {
-        Some(match SellerError::field(self) {
+        Some(match self.detail() {
             SellerField::NameAr => "name",
             SellerField::NameEn => "name_en",
             SellerField::VatNumber => "vat_number",

@@ -90,7 +90,7 @@ impl InvoiceQueries {
     }
 
     pub async fn document(&self, id: Uuid) -> Result<Option<Document>, sqlx::Error> {
-        let Some(row) = sqlx::query(const_format(DOCUMENT_SELECT, "WHERE i.id = ?")).bind(id).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query(select_where(DOCUMENT_SELECT, "WHERE i.id = ?")).bind(id).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
         let mut document = document(&row)?;
@@ -159,7 +159,7 @@ impl InvoiceQueries {
 
     /// One row per document issued in `[from, to)`, in the order they were issued.
     pub async fn vat_rows(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<VatRow>, sqlx::Error> {
-        let rows = sqlx::query(const_format(DOCUMENT_SELECT, "WHERE i.issued_at >= ? AND i.issued_at < ? ORDER BY i.position, i.kind"))
+        let rows = sqlx::query(select_where(DOCUMENT_SELECT, "WHERE i.issued_at >= ? AND i.issued_at < ? ORDER BY i.position, i.kind"))
             .bind(from.naive_utc())
             .bind(to.naive_utc())
             .fetch_all(&self.pool)
@@ -210,7 +210,7 @@ fn csv_field(field: &str) -> String {
 }
 
 /// The select with its condition: both are constants, so the SQL never holds input.
-fn const_format(select: &'static str, condition: &'static str) -> sqlx::AssertSqlSafe<String> {
+fn select_where(select: &'static str, condition: &'static str) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(format!("{select}{condition}"))
 }
 
