@@ -16,6 +16,7 @@ use domain::wallet::{Wallet, WalletCommand, WalletEvent};
 use event_store::{AppendOutcome, AppendRequest, EventStore, EventStoreError, RecordedEvent, StreamAppend, StreamRef};
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::stream::{Loaded, Stream, encode, load};
 use crate::workers::{Lease, Workers};
 use crate::{CONFLICT_RETRIES_MAX, CommandContext, CommandError, wallet};
@@ -37,6 +38,7 @@ pub struct Kernel {
     /// Turns for units of work that start from a busy stream (a buyer's cart): in this process
     /// they queue instead of racing and retrying.
     turns: moka::sync::Cache<StreamRef, Arc<tokio::sync::Mutex<()>>>,
+    clock: Clock,
 }
 
 /// What a unit of work did.
@@ -74,7 +76,16 @@ impl Kernel {
     pub fn new(store: EventStore) -> Kernel {
         let cache = moka::sync::Cache::builder().max_capacity(CACHED_STREAMS_MAX).time_to_live(CACHED_STREAM_TTL).build();
         let turns = moka::sync::Cache::builder().max_capacity(CACHED_STREAMS_MAX).time_to_idle(CACHED_STREAM_TTL).build();
-        Kernel { wallets: Workers::new(store.clone()), store, cache, turns }
+        Kernel { wallets: Workers::new(store.clone()), store, cache, turns, clock: Clock::default() }
+    }
+
+    /// Now, by the clock every command decides on.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn store(&self) -> &EventStore {

@@ -1,23 +1,26 @@
 //! The command side: loads aggregates from the event store, asks the pure `domain` to decide,
 //! and appends the resulting events atomically with expected versions and idempotency keys.
 //! `kernel` is the one path every command takes; each context (`users`, `wallet`, `catalogue`,
-//! `commerce`, `invoicing`, …) adds its
+//! `commerce`, `invoicing`, `rooms`, …) adds its
 //! commands on top of it.
 //!
 //! It never writes a table other than through the event store, and it holds no business rule:
 //! every rule lives in `domain`.
 
 pub mod catalogue;
+mod clock;
 pub mod commerce;
 mod context;
 pub mod invoicing;
 mod error;
 pub mod kernel;
+pub mod rooms;
 pub mod stream;
 pub mod users;
 pub mod wallet;
 mod workers;
 
+pub use clock::Clock;
 pub use context::CommandContext;
 pub use error::CommandError;
 pub use kernel::{Kernel, Transacted, UnitOfWork};
@@ -57,6 +60,7 @@ pub struct Commands {
     pub catalogue: catalogue::Catalogue,
     pub commerce: commerce::Commerce,
     pub invoicing: invoicing::Invoicing,
+    pub rooms: rooms::Rooms,
 }
 
 impl Commands {
@@ -73,6 +77,7 @@ impl Commands {
             catalogue: catalogue::Catalogue::new(kernel.clone()),
             commerce: commerce::Commerce::new(kernel.clone(), commerce),
             invoicing: invoicing::Invoicing::new(kernel.clone()),
+            rooms: rooms::Rooms::new(commerce::Commerce::new(kernel.clone(), commerce)),
             kernel,
         }
     }

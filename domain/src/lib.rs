@@ -5,7 +5,7 @@
 //! decision is reproducible from its inputs, and replaying the same events always rebuilds the
 //! same state.
 //!
-//! `kernel` is what every context builds on; each context (`users`, `wallet`, `catalogue`, `commerce`, `invoicing`, …) keeps its
+//! `kernel` is what every context builds on; each context (`users`, `wallet`, `catalogue`, `commerce`, `invoicing`, `rooms`, …) keeps its
 //! aggregates, events with their schema table, and rejections in a module of its own.
 
 pub mod catalogue;
@@ -14,8 +14,9 @@ pub mod invoicing;
 pub mod kernel;
 pub mod ledger;
 pub mod money;
+pub mod rooms;
 pub mod users;
 pub mod wallet;
 
 /// Every context's events, upcasters and rejections: one line per context.
-pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS, &invoicing::EVENTS];
+pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS, &invoicing::EVENTS, &rooms::EVENTS];

@@ -154,7 +154,7 @@ impl Catalogue {
 }
 
 /// The category must exist when a listing names it.
-async fn require_category(unit: &UnitOfWork, category_id: Uuid) -> Result<(), CommandError> {
+pub(crate) async fn require_category(unit: &UnitOfWork, category_id: Uuid) -> Result<(), CommandError> {
     if unit.load(&category_stream(category_id)).await?.state.exists() {
         Ok(())
     } else {

@@ -3,7 +3,7 @@
 //! (a debit per paid line) and each speaker's wallet (a pending earning per line); a refund
 //! reverses exactly the lines it names, in the same way.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use domain::catalogue::{CatalogueError, ListingStatus, Title};
 use domain::commerce::cart::{self, Cart, CartCommand};
 use domain::commerce::library::{self, Library, LibraryCommand};
@@ -11,11 +11,14 @@ use domain::commerce::order::{self, Order, OrderCommand, OrderEvent, RefundReaso
 use domain::commerce::pricing::CommissionRate;
 use domain::commerce::{CommerceError, ItemRef, ItemType};
 use domain::money::Money;
+use domain::rooms::RoomsError;
+use domain::rooms::room::PaidBy;
 use domain::wallet::WalletCommand;
 use uuid::Uuid;
 
 use crate::catalogue::{book_stream, course_stream};
 use crate::kernel::{Kernel, Transacted, UnitOfWork};
+use crate::rooms;
 use crate::stream::{Loaded, Stream};
 use crate::{CommandContext, CommandError};
 
@@ -75,17 +78,22 @@ impl Commerce {
         Self { kernel, settings }
     }
 
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
     /// Puts an item in the user's cart, if they may buy it: the cart line, at today's price.
     pub async fn add_to_cart(&self, user_id: Uuid, item: ItemRef, context: &CommandContext) -> Result<Transacted<CartLine>, CommandError> {
         let cart_item_id = Uuid::now_v7();
         let stream = &cart_stream(user_id);
+        let now = self.kernel.now();
         self.kernel
             .transact_in_turn(stream, context, |unit| async move {
-                let listing = listing(&unit, item).await?;
+                let listing = listing(&unit, item, user_id, now).await?;
                 let library = unit.load(&library_stream(user_id)).await?;
                 buyable(&listing, user_id, item, &library.state)?;
                 let mut cart = unit.load(stream).await?;
-                unit.decide(stream, &mut cart, CartCommand::Add { user_id, cart_item_id, item, added_at: Utc::now() })?;
+                unit.decide(stream, &mut cart, CartCommand::Add { user_id, cart_item_id, item, added_at: now })?;
                 Ok(CartLine { cart_item_id, item, title: listing.title, price: listing.price })
             })
             .await
@@ -111,9 +119,8 @@ impl Commerce {
         context: &CommandContext,
     ) -> Result<Transacted<OrderEvent>, CommandError> {
         let order_id = Uuid::now_v7();
-        let invoice_id = Uuid::now_v7();
-        let settings = self.settings;
         let cart_item_ids = &cart_item_ids;
+        let now = self.kernel.now();
         self.kernel
             .transact_in_turn(&cart_stream(buyer), context, |unit| async move {
                 let cart_stream = &cart_stream(buyer);
@@ -123,39 +130,23 @@ impl Commerce {
                 let chosen = cart.state.chosen(cart_item_ids.as_deref()).map_err(CommandError::rejected)?;
                 let mut sales = Vec::with_capacity(chosen.len());
                 for added in &chosen {
-                    let listing = listing(&unit, added.item).await?;
+                    let listing = listing(&unit, added.item, buyer, now).await?;
                     buyable(&listing, buyer, added.item, &library.state)?;
                     sales.push(Sale { order_item_id: Uuid::now_v7(), item: added.item, title: listing.title, speaker_id: listing.speaker_id, unit_price: listing.price });
                 }
                 unit.decide(cart_stream, &mut cart, CartCommand::CheckOut { order_id, cart_item_ids: cart_item_ids.clone() })?;
-                let order_stream = &order_stream(order_id);
-                let mut order = unit.create(order_stream).await?;
-                let placed_at = Utc::now();
-                let place = OrderCommand::Place { order_id, buyer_id: buyer, sales, commission_rate: settings.commission_rate, invoice_id, placed_at };
-                let placed = unit.decide(order_stream, &mut order, place)?.remove(0);
-                let release_at = placed_at + settings.earnings_release;
+                let (order, placed) = self.sell(&unit, order_id, buyer, sales, now).await?;
                 for line in order.state.lines() {
-                    let acquire = LibraryCommand::Acquire { user_id: buyer, item: line.item, order_id, order_item_id: line.order_item_id, acquired_at: placed_at };
-                    unit.decide(library_stream, &mut library, acquire)?;
-                    let split = line.split;
-                    if !split.unit_price.is_zero() {
-                        unit.wallet(buyer, WalletCommand::DebitForPurchase {
-                            order_id,
-                            order_item_id: line.order_item_id,
-                            category: line.item.item_type.purchase_category(),
-                            gross: split.unit_price,
-                            vat: split.vat,
-                            description: line.title.to_string(),
-                        });
-                    }
-                    if !split.earning.is_zero() {
-                        unit.wallet(line.speaker_id, WalletCommand::AddPendingEarnings {
-                            earning_id: line.order_item_id,
-                            order_id,
-                            amount: split.earning,
-                            release_at,
-                            description: format!("Sale: {}", line.title),
-                        });
+                    let paid_by = PaidBy { order_id, order_item_id: line.order_item_id };
+                    match line.item.item_type {
+                        ItemType::Course | ItemType::Book => {
+                            let acquire = LibraryCommand::Acquire { user_id: buyer, item: line.item, order_id, order_item_id: line.order_item_id, acquired_at: now };
+                            unit.decide(library_stream, &mut library, acquire)?;
+                        }
+                        ItemType::LiveRoom => {
+                            rooms::take_seat(&unit, line.item.item_id, buyer, Some(paid_by), now).await?;
+                        }
+                        ItemType::Consultation => return Err(CommandError::Internal("a consultation in a cart".into())),
                     }
                 }
                 Ok(placed)
@@ -163,8 +154,43 @@ impl Commerce {
             .await
     }
 
+    /// Places an order for `sales` in the unit: the buyer's wallet pays each paid line and each
+    /// speaker earns (pending) — the money side of every sale, whatever delivers it.
+    pub(crate) async fn sell(&self, unit: &UnitOfWork, order_id: Uuid, buyer: Uuid, sales: Vec<Sale>, now: DateTime<Utc>) -> Result<(Loaded<Order>, OrderEvent), CommandError> {
+        let order_stream = &order_stream(order_id);
+        let mut order = unit.create(order_stream).await?;
+        let place = OrderCommand::Place { order_id, buyer_id: buyer, sales, commission_rate: self.settings.commission_rate, invoice_id: Uuid::now_v7(), placed_at: now };
+        let placed = unit.decide(order_stream, &mut order, place)?.remove(0);
+        let release_at = now + self.settings.earnings_release;
+        for line in order.state.lines() {
+            let split = line.split;
+            if !split.unit_price.is_zero() {
+                unit.wallet(buyer, WalletCommand::DebitForPurchase {
+                    order_id,
+                    order_item_id: line.order_item_id,
+                    category: line.item.item_type.purchase_category(),
+                    gross: split.unit_price,
+                    vat: split.vat,
+                    description: line.title.to_string(),
+                });
+            }
+            if !split.earning.is_zero() {
+                unit.wallet(line.speaker_id, WalletCommand::AddPendingEarnings {
+                    earning_id: line.order_item_id,
+                    order_id,
+                    amount: split.earning,
+                    release_at,
+                    description: format!("Sale: {}", line.title),
+                });
+            }
+        }
+        Ok((order, placed))
+    }
+
     /// An admin's refund of some lines of an order, or of every line not refunded yet: the buyer
-    /// is paid back, each speaker's earning reversed and the access taken back, in one append.
+    /// is paid back, each speaker's earning reversed and what each line gave taken back (a course
+    /// or book leaves the library, a room seat is freed, a session not held yet is cancelled), in
+    /// one append.
     #[tracing::instrument(skip_all, fields(%order_id))]
     pub async fn refund(
         &self,
@@ -173,28 +199,24 @@ impl Commerce {
         reason: RefundReason,
         context: &CommandContext,
     ) -> Result<Transacted<(Loaded<Order>, OrderEvent)>, CommandError> {
-        let credit_note_id = Uuid::now_v7();
-        let stream = &order_stream(order_id);
         let (order_item_ids, reason) = (&order_item_ids, &reason);
+        let now = self.kernel.now();
         self.kernel
             .transact(context, |unit| async move {
-                let mut order = unit.load(stream).await?;
-                let refunded_at = Utc::now();
-                let command = OrderCommand::Refund { order_item_ids: order_item_ids.clone(), reason: reason.clone(), credit_note_id, refunded_at };
-                let refunded = unit.decide(stream, &mut order, command)?.remove(0);
+                let (order, refunded) = pay_back(&unit, order_id, order_item_ids.clone(), reason.clone(), now).await?;
                 let OrderEvent::OrderRefunded { buyer_id, order_item_ids: refunded_lines, .. } = &refunded else {
                     return Err(CommandError::Internal("a refund decided something else".into()));
                 };
                 let library_stream = &library_stream(*buyer_id);
                 let mut library = unit.load(library_stream).await?;
                 for line in order.state.lines().iter().filter(|line| refunded_lines.contains(&line.order_item_id)) {
-                    let revoke = LibraryCommand::Revoke { item: line.item, order_item_id: line.order_item_id, revoked_at: refunded_at };
-                    unit.decide(library_stream, &mut library, revoke)?;
-                    if !line.split.unit_price.is_zero() {
-                        unit.wallet(*buyer_id, WalletCommand::RefundPurchase { order_item_id: line.order_item_id });
-                    }
-                    if !line.split.earning.is_zero() {
-                        unit.wallet(line.speaker_id, WalletCommand::ReverseEarning { earning_id: line.order_item_id });
+                    match line.item.item_type {
+                        ItemType::Course | ItemType::Book => {
+                            let revoke = LibraryCommand::Revoke { item: line.item, order_item_id: line.order_item_id, revoked_at: now };
+                            unit.decide(library_stream, &mut library, revoke)?;
+                        }
+                        ItemType::LiveRoom => rooms::free_seat(&unit, line.item.item_id, line.order_item_id, now).await?,
+                        ItemType::Consultation => rooms::call_off_session(&unit, line.item.item_id, now).await?,
                     }
                 }
                 Ok((order, refunded))
@@ -208,9 +230,36 @@ impl Commerce {
     }
 }
 
-/// The item's listing, read in the unit of work. Unknown items are not found; live rooms are
-/// sold through their own context.
-async fn listing(unit: &UnitOfWork, item: ItemRef) -> Result<Listing, CommandError> {
+/// Pays back lines of an order in the unit: the buyer is credited, each speaker's earning
+/// reversed, and a credit note named. What the lines gave is the caller's to take back.
+pub(crate) async fn pay_back(
+    unit: &UnitOfWork,
+    order_id: Uuid,
+    order_item_ids: Option<Vec<Uuid>>,
+    reason: RefundReason,
+    now: DateTime<Utc>,
+) -> Result<(Loaded<Order>, OrderEvent), CommandError> {
+    let stream = &order_stream(order_id);
+    let mut order = unit.load(stream).await?;
+    let command = OrderCommand::Refund { order_item_ids, reason, credit_note_id: Uuid::now_v7(), refunded_at: now };
+    let refunded = unit.decide(stream, &mut order, command)?.remove(0);
+    let OrderEvent::OrderRefunded { buyer_id, order_item_ids: refunded_lines, .. } = &refunded else {
+        return Err(CommandError::Internal("a refund decided something else".into()));
+    };
+    for line in order.state.lines().iter().filter(|line| refunded_lines.contains(&line.order_item_id)) {
+        if !line.split.unit_price.is_zero() {
+            unit.wallet(*buyer_id, WalletCommand::RefundPurchase { order_item_id: line.order_item_id });
+        }
+        if !line.split.earning.is_zero() {
+            unit.wallet(line.speaker_id, WalletCommand::ReverseEarning { earning_id: line.order_item_id });
+        }
+    }
+    Ok((order, refunded))
+}
+
+/// The item's listing, read in the unit of work, for `buyer` now. Unknown items are not found;
+/// a room is sold while a seat can be taken (its own refusals come first).
+async fn listing(unit: &UnitOfWork, item: ItemRef, buyer: Uuid, now: DateTime<Utc>) -> Result<Listing, CommandError> {
     let not_found = || CommandError::rejected(CatalogueError::NotFound);
     match item.item_type {
         ItemType::Course => {
@@ -223,7 +272,16 @@ async fn listing(unit: &UnitOfWork, item: ItemRef) -> Result<Listing, CommandErr
             let details = book.details().ok_or_else(not_found)?;
             Ok(Listing { title: details.title.clone(), speaker_id: book.speaker_id(), price: details.price.effective(), status: book.status() })
         }
-        ItemType::LiveRoom => Err(not_found()),
+        ItemType::LiveRoom => {
+            let room = unit.load(&rooms::room_stream(item.item_id)).await?.state;
+            let details = room.registrable(buyer, now).map_err(|refused| match refused {
+                RoomsError::OwnItem => CommandError::rejected(CommerceError::OwnItem),
+                RoomsError::AlreadyRegistered => CommandError::rejected(CommerceError::AlreadyOwned),
+                refused => CommandError::rejected(refused),
+            })?;
+            Ok(Listing { title: details.title().clone(), speaker_id: room.host_id(), price: details.price(), status: ListingStatus::Published })
+        }
+        ItemType::Consultation => Err(CommandError::rejected(CommerceError::InvalidItemType)),
     }
 }
 

@@ -10,14 +10,14 @@
 use chrono::{DateTime, Utc};
 use domain::users::{
     self, DisplayName, EMAIL_STREAM_TYPE, Email, Language, Reservation, ReservationCommand, Role,
-    USERNAME_STREAM_TYPE, User, UserCommand, UserEvent, Username,
+    Timezone, USERNAME_STREAM_TYPE, User, UserCommand, UserEvent, Username,
 };
 use domain::wallet::{Wallet, WalletCommand};
 use event_store::{DataKeys, READ_BATCH_MAX};
 use uuid::Uuid;
 
 use crate::kernel::{Kernel, Transacted};
-use crate::stream::{Stream, decode};
+use crate::stream::{Loaded, Stream, decode};
 use crate::{CommandContext, CommandError, wallet};
 
 pub fn user_stream(user_id: Uuid) -> Stream<User> {
@@ -170,6 +170,11 @@ impl Users {
     pub async fn load(&self, user_id: Uuid) -> Result<Option<User>, CommandError> {
         let user = self.kernel.read(&user_stream(user_id)).await?.state;
         Ok(user.is_registered().then_some(user))
+    }
+
+    /// The zone the user's wall-clock times are read in. Setting the one they have changes nothing.
+    pub async fn set_timezone(&self, user_id: Uuid, timezone: Timezone, context: &CommandContext) -> Result<Transacted<Loaded<User>>, CommandError> {
+        self.kernel.execute(&user_stream(user_id), UserCommand::SetTimezone { timezone }, context).await
     }
 
     /// Revokes a token of a registered user until `expires_at`, answering the position of the

@@ -31,13 +31,18 @@ pub enum ItemType {
     Course,
     Book,
     LiveRoom,
+    /// A booked consultation session (the item id is the booking's): sold by its booking,
+    /// never through a cart.
+    Consultation,
 }
 
 impl ItemType {
-    pub const ALL: [ItemType; 3] = [ItemType::Course, ItemType::Book, ItemType::LiveRoom];
+    /// What a cart takes.
+    pub const IN_CARTS: [ItemType; 3] = [ItemType::Course, ItemType::Book, ItemType::LiveRoom];
 
+    /// A cart's item type.
     pub fn parse(text: &str) -> Result<ItemType, CommerceError> {
-        ItemType::ALL.into_iter().find(|kind| kind.as_str() == text).ok_or(CommerceError::InvalidItemType)
+        ItemType::IN_CARTS.into_iter().find(|kind| kind.as_str() == text).ok_or(CommerceError::InvalidItemType)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +50,7 @@ impl ItemType {
             ItemType::Course => "course",
             ItemType::Book => "book",
             ItemType::LiveRoom => "live_room",
+            ItemType::Consultation => "consultation",
         }
     }
 
@@ -54,6 +60,7 @@ impl ItemType {
             ItemType::Course => PurchaseCategory::Course,
             ItemType::Book => PurchaseCategory::Book,
             ItemType::LiveRoom => PurchaseCategory::LiveRoom,
+            ItemType::Consultation => PurchaseCategory::Consultation,
         }
     }
 }

@@ -68,6 +68,8 @@ pub enum UserError {
     InvalidLanguage,
     #[error("the password hash is empty")]
     InvalidPasswordHash,
+    #[error("the time zone must be an IANA name such as Asia/Riyadh")]
+    InvalidTimezone,
 }
 
 impl Rejection for UserError {
@@ -82,6 +84,7 @@ impl Rejection for UserError {
             UserError::InvalidRole => "invalid_role",
             UserError::InvalidLanguage => "invalid_language",
             UserError::InvalidPasswordHash => "invalid_password_hash",
+            UserError::InvalidTimezone => "invalid_timezone",
         }
     }
 
@@ -101,6 +104,7 @@ impl Rejection for UserError {
             UserError::WeakPassword | UserError::InvalidPasswordHash => Some("password"),
             UserError::InvalidRole => Some("role"),
             UserError::InvalidLanguage => Some("language"),
+            UserError::InvalidTimezone => Some("timezone"),
             UserError::AlreadyRegistered | UserError::NotRegistered => None,
         }
     }
@@ -313,6 +317,8 @@ pub enum UserCommand {
     },
     /// Logout: the token stays refused until it expires.
     RevokeToken { token_id: Uuid, expires_at: DateTime<Utc> },
+    /// The zone the user's wall-clock times (consultation availabilities) are read in.
+    SetTimezone { timezone: Timezone },
 }
 
 /// Everything that can happen on a user stream.
@@ -333,18 +339,23 @@ pub enum UserEvent {
         token_id: Uuid,
         expires_at: DateTime<Utc>,
     },
+    TimezoneChanged {
+        user_id: Uuid,
+        timezone: Timezone,
+    },
 }
 
 pub const USER_REGISTERED: EventType = EventType::new("UserRegistered", 2);
 pub const TOKEN_REVOKED: EventType = EventType::new("TokenRevoked", 1);
+pub const TIMEZONE_CHANGED: EventType = EventType::new("TimezoneChanged", 1);
 
 impl DomainEvent for UserEvent {
-    const TYPES: &'static [EventType] = &[USER_REGISTERED, TOKEN_REVOKED];
+    const TYPES: &'static [EventType] = &[USER_REGISTERED, TOKEN_REVOKED, TIMEZONE_CHANGED];
 
     fn data_subject(&self) -> Option<Uuid> {
         match self {
             UserEvent::UserRegistered { user_id, .. } => Some(*user_id),
-            UserEvent::TokenRevoked { .. } => None,
+            UserEvent::TokenRevoked { .. } | UserEvent::TimezoneChanged { .. } => None,
         }
     }
 }
@@ -352,10 +363,33 @@ impl DomainEvent for UserEvent {
 impl UserEvent {
     pub fn user_id(&self) -> Uuid {
         match self {
-            UserEvent::UserRegistered { user_id, .. } | UserEvent::TokenRevoked { user_id, .. } => *user_id,
+            UserEvent::UserRegistered { user_id, .. } | UserEvent::TokenRevoked { user_id, .. } | UserEvent::TimezoneChanged { user_id, .. } => *user_id,
         }
     }
 }
+
+/// An IANA time zone name, such as `Asia/Riyadh` (everyone's until they choose another).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Timezone(String);
+
+impl Timezone {
+    pub fn parse(text: &str) -> Result<Timezone, UserError> {
+        text.trim().parse::<chrono_tz::Tz>().map(|zone| Timezone(zone.name().to_owned())).map_err(|_| UserError::InvalidTimezone)
+    }
+
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.0.parse().unwrap_or(chrono_tz::Asia::Riyadh)
+    }
+}
+
+impl Default for Timezone {
+    fn default() -> Timezone {
+        Timezone(chrono_tz::Asia::Riyadh.name().to_owned())
+    }
+}
+
+crate::text_value!(Timezone, UserError, |_| UserError::InvalidTimezone);
 
 /// What a registration recorded about a user.
 #[derive(Clone, Debug, PartialEq)]
@@ -378,6 +412,7 @@ pub struct User {
     profile: Option<Profile>,
     /// Token id to its expiry. Kept whole (expired ones too): the domain has no clock.
     revoked_tokens: BTreeMap<Uuid, DateTime<Utc>>,
+    timezone: Timezone,
 }
 
 impl User {
@@ -427,6 +462,10 @@ impl User {
         self.profile.as_ref().map(|p| p.registered_at)
     }
 
+    pub fn timezone(&self) -> &Timezone {
+        &self.timezone
+    }
+
     pub fn is_token_revoked(&self, token_id: Uuid) -> bool {
         self.revoked_tokens.contains_key(&token_id)
     }
@@ -463,6 +502,10 @@ impl Aggregate for User {
                 }
                 Ok(vec![UserEvent::TokenRevoked { user_id: profile.id, token_id, expires_at }])
             }
+            (None, UserCommand::SetTimezone { .. }) => Err(UserError::NotRegistered),
+            // Setting the zone it already has changes nothing.
+            (Some(_), UserCommand::SetTimezone { timezone }) if timezone == self.timezone => Ok(vec![]),
+            (Some(profile), UserCommand::SetTimezone { timezone }) => Ok(vec![UserEvent::TimezoneChanged { user_id: profile.id, timezone }]),
         }
     }
 
@@ -483,6 +526,7 @@ impl Aggregate for User {
             UserEvent::TokenRevoked { token_id, expires_at, .. } => {
                 self.revoked_tokens.insert(*token_id, *expires_at);
             }
+            UserEvent::TimezoneChanged { timezone, .. } => self.timezone = timezone.clone(),
         }
     }
 }
