@@ -20,7 +20,8 @@ NATS_URL=127.0.0.1:4222 HTTP_ADDR=127.0.0.1:18090 RUST_LOG=warn \
 JWT_SECRET="bench-jwt-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
 DATA_KEY_SECRET="bench-data-key-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
 SELLER_NAME_AR="شركة آي سبيكر لايف" SELLER_NAME_EN="iSpeaker Live Co." SELLER_VAT_NUMBER=310122393500003 \
-SELLER_ADDRESS="King Fahd Road, Riyadh" RATE_LIMIT_PER_MINUTE=1000000000 AUTH_RATE_LIMIT_PER_MINUTE=1000000000 \
+SELLER_ADDRESS="King Fahd Road, Riyadh" JITSI_APP_ID=ispeaker-live JITSI_DOMAIN=meet.jit.si \
+JITSI_APP_SECRET="bench-jitsi-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" RATE_LIMIT_PER_MINUTE=1000000000 AUTH_RATE_LIMIT_PER_MINUTE=1000000000 \
 BOOTSTRAP_ADMIN_EMAIL="$BENCH_ADMIN_EMAIL" BOOTSTRAP_ADMIN_PASSWORD="$BENCH_ADMIN_PASSWORD" \
   "$release/ispeaker-api" &
 server=$!

@@ -54,6 +54,9 @@ ensure SELLER_NAME_AR '"شركة آي سبيكر لايف"'
 ensure SELLER_NAME_EN '"iSpeaker Live Co."'
 ensure SELLER_VAT_NUMBER 310122393500003
 ensure SELLER_ADDRESS '"King Fahd Road, Riyadh 12271, Saudi Arabia"'
+ensure JITSI_APP_ID ispeaker-live
+ensure JITSI_APP_SECRET "$(secret)"
+ensure JITSI_DOMAIN meet.jit.si
 ensure SEED_DEMO_DATA 1
 ensure SANDBOX_CHECKOUT 1
 [ -z "$created" ] || log "wrote .env (development settings, fresh secrets)"

@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod invoicing;
 pub mod middleware;
 pub mod openapi;
+pub mod rooms;
 pub mod routes;
 pub mod scheduler;
 pub mod seed;

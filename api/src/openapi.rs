@@ -44,6 +44,8 @@ pub struct Op {
     /// A token is optional: with one, per-user fields are filled in (and a bad one is 401).
     token_optional: bool,
     idempotent: bool,
+    /// The key is honoured but only some requests need it (a paid room's registration).
+    key_optional: bool,
     body: Option<Body>,
     query: Option<SchemaFn>,
     data: Option<SchemaFn>,
@@ -65,6 +67,7 @@ impl Op {
             auth: false,
             token_optional: false,
             idempotent: false,
+            key_optional: false,
             body: None,
             query: None,
             data: None,
@@ -97,6 +100,12 @@ impl Op {
         self
     }
     /// The route requires an `Idempotency-Key`.
+    /// Takes an `Idempotency-Key` that only the money-moving requests need.
+    pub fn idempotent_when_paid(mut self) -> Self {
+        self.key_optional = true;
+        self.idempotent()
+    }
+
     pub fn idempotent(mut self) -> Self {
         self.idempotent = true;
         self
@@ -325,6 +334,18 @@ pub const TAGS: &[(&str, &str, &str)] = &[
         "What only an admin may do or see: categories, refunds, approving or rejecting a speaker's withdrawal, the VAT report \
          and the digest of the event chain.",
     ),
+    (
+        "rooms",
+        "Live rooms",
+        "Hosts schedule live rooms, free or paid; students register (paying from the wallet like any purchase), and the host and \
+         registrants get tokens for the video call. Rooms start and complete by themselves when their times come.",
+    ),
+    (
+        "consultations",
+        "Consultations",
+        "Speakers open weekly availabilities on their own time zone; students book open slots (in UTC), paying from the wallet. \
+         Either party cancels before the start (a full refund); the speaker completes; both rate.",
+    ),
     ("health", "Health and docs", "The service's state, this document and the page that renders it."),
 ];
 
@@ -454,7 +475,7 @@ impl Op {
             parameters.extend(query_parameters(&query(&mut generators.request)));
         }
         if self.idempotent {
-            parameters.push(json!({ "name": "Idempotency-Key", "in": "header", "required": true,
+            parameters.push(json!({ "name": "Idempotency-Key", "in": "header", "required": !self.key_optional,
                 "description": "Any unique string, e.g. a UUID. A retry with the same key and body answers the first response again.",
                 "schema": { "type": "string", "minLength": 1, "maxLength": 255 }, "example": "5f0c6a52-8f0e-4c47-9d7e-0b1f1c8f2a11" }));
         }
@@ -646,7 +667,7 @@ mod tests {
         for (name, operation) in operations(&document) {
             let header = |header: &str| operation["parameters"].as_array().into_iter().flatten().find(|p| p["name"] == header && p["in"] == "header");
             assert_eq!(header("X-Min-Position").is_some(), name.starts_with("get "), "X-Min-Position on {name}");
-            let money_moving = ["/wallet/top-ups", "/wallet/withdrawals", "/approve", "/reject", "/cart/checkout", "/refund"].iter().any(|path| name.ends_with(path));
+            let money_moving = ["/wallet/top-ups", "/wallet/withdrawals", "/approve", "/reject", "/cart/checkout", "/refund", "/consultations/bookings"].iter().any(|path| name.ends_with(path));
             assert_eq!(header("Idempotency-Key").is_some_and(|h| h["required"] == true), money_moving, "Idempotency-Key on {name}");
         }
     }

@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use actix_web::web;
 
 use crate::openapi::{Op, PREFIX, Routes};
-use crate::{catalogue, commerce, docs, health, invoicing, users, wallet};
+use crate::{catalogue, commerce, docs, health, invoicing, rooms, users, wallet};
 
 pub fn table(routes: &mut Routes) {
     routes.add(Method::GET, "/health", health::health,
@@ -23,6 +23,7 @@ pub fn table(routes: &mut Routes) {
     catalogue::routes(routes);
     commerce::routes(routes);
     invoicing::routes(routes);
+    rooms::routes(routes);
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {

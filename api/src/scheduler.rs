@@ -2,12 +2,13 @@
 //! leads while it holds a MariaDB named lock scoped to this store; other processes wait for the
 //! lock. Every job is idempotent anyway, so a second runner would change nothing.
 //!
-//! Jobs: releasing speakers' pending earnings once they are due (`EARNINGS_RELEASE_DAYS`).
+//! Jobs, each on the command side's clock: releasing speakers' pending earnings once they are due
+//! (`EARNINGS_RELEASE_DAYS`); starting live rooms whose start has come and completing active ones
+//! past their end; marking consultations nobody completed a day after their end as no-shows.
 
 use std::time::Duration;
 
-use chrono::Utc;
-use commands::Commands;
+use commands::{CommandContext, Commands};
 use event_store::EventStore;
 use projections::Queries;
 use tokio::sync::watch;
@@ -64,16 +65,40 @@ impl Scheduler {
             }
             // Still leading: a lost connection would have released the lock.
             sqlx::query("SELECT 1").execute(&mut lock).await?;
-            let released = release_due_earnings(&self.commands, &self.queries).await?;
-            if released > 0 {
-                tracing::info!(released, "released due earnings");
+            let done = tick(&self.commands, &self.queries).await?;
+            if done != Tick::default() {
+                tracing::info!(?done, "scheduled work done");
             }
         }
     }
 }
 
-/// Releases every earning due now, wallet by wallet: how many were released.
-pub async fn release_due_earnings(commands: &Commands, queries: &Queries) -> anyhow::Result<usize> {
-    let now = Utc::now();
-    Ok(commands.wallet.release_due(now, ACTOR, |limit| queries.wallet.wallets_with_due_earnings(now, limit)).await?)
+/// Rooms or bookings one tick looks at, at most; the next tick takes the rest.
+const DUE_PER_TICK: u32 = 1000;
+
+/// What one tick did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tick {
+    pub earnings_released: usize,
+    /// Rooms started or completed.
+    pub rooms_advanced: usize,
+    pub no_shows: usize,
+}
+
+/// Every job, once, as of the command side's clock. Idempotent: a second run, or one in another
+/// process at the same moment, finds nothing left to do (each change is decided on its stream's
+/// version, so two runners cannot both append it).
+pub async fn tick(commands: &Commands, queries: &Queries) -> anyhow::Result<Tick> {
+    let now = commands.kernel.now();
+    let context = CommandContext::by(ACTOR);
+    let earnings_released = commands.wallet.release_due(now, ACTOR, |limit| queries.wallet.wallets_with_due_earnings(now, limit)).await?;
+    let due = queries.rooms.due(now, DUE_PER_TICK).await?;
+    let mut tick = Tick { earnings_released, ..Tick::default() };
+    for room_id in due.rooms {
+        tick.rooms_advanced += usize::from(commands.rooms.advance(room_id, &context).await?.position().is_some());
+    }
+    for booking_id in due.no_shows {
+        tick.no_shows += usize::from(commands.rooms.mark_no_show(booking_id, &context).await?.position().is_some());
+    }
+    Ok(tick)
 }

@@ -41,6 +41,18 @@ pub struct Settings {
     /// The seller of record on every invoice (`SELLER_NAME_AR`, `SELLER_NAME_EN`,
     /// `SELLER_VAT_NUMBER`, `SELLER_ADDRESS`: all required).
     pub seller: Seller,
+    /// The video service rooms and consultations meet on (`JITSI_APP_ID`, `JITSI_APP_SECRET`,
+    /// `JITSI_DOMAIN`: all required).
+    pub jitsi: Jitsi,
+}
+
+/// Where sessions meet: a Jitsi deployment that admits holders of tokens signed with `secret`.
+#[derive(Clone, Debug)]
+pub struct Jitsi {
+    pub app_id: String,
+    pub secret: Secret,
+    /// A host name, such as `meet.example.com`.
+    pub domain: String,
 }
 
 /// A value that never appears in logs or debug output.
@@ -151,8 +163,14 @@ impl Settings {
             };
             SettingsError::Malformed { name, reason }
         })?;
+        let jitsi_domain = required("JITSI_DOMAIN")?.trim().to_owned();
+        if jitsi_domain.is_empty() || !jitsi_domain.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':')) {
+            return Err(SettingsError::Malformed { name: "JITSI_DOMAIN", reason: "must be a host name such as meet.example.com, without a scheme".into() });
+        }
+        let jitsi = Jitsi { app_id: required("JITSI_APP_ID")?.trim().to_owned(), secret: secret("JITSI_APP_SECRET")?, domain: jitsi_domain };
         Ok(Self {
             seller,
+            jitsi,
             commerce: CommerceSettings { commission_rate, earnings_release: chrono::Duration::days(i64::from(release_days)) },
             scheduler_interval: std::time::Duration::from_secs(u64::from(number("SCHEDULER_INTERVAL_SECONDS", 30)?)),
             database_url,

@@ -39,6 +39,9 @@ fn api_with_database(database_url: &str) -> Command {
         .env("SELLER_NAME_EN", "iSpeaker Live Co.")
         .env("SELLER_VAT_NUMBER", "310122393500003")
         .env("SELLER_ADDRESS", "Riyadh")
+        .env("JITSI_APP_ID", "ispeaker-live")
+        .env("JITSI_APP_SECRET", "sigterm-jitsi-secret-that-is-long-enough")
+        .env("JITSI_DOMAIN", "meet.ispeaker.test")
         .current_dir(std::env::temp_dir());
     command
 }
@@ -131,6 +134,9 @@ async fn sigterm_drains_and_exits_cleanly() {
         .env("SELLER_NAME_EN", "iSpeaker Live Co.")
         .env("SELLER_VAT_NUMBER", "310122393500003")
         .env("SELLER_ADDRESS", "Riyadh")
+        .env("JITSI_APP_ID", "ispeaker-live")
+        .env("JITSI_APP_SECRET", "sigterm-jitsi-secret-that-is-long-enough")
+        .env("JITSI_DOMAIN", "meet.ispeaker.test")
         .env("RUST_LOG", "info")
         .current_dir(std::env::temp_dir())
         .stdout(Stdio::piped())

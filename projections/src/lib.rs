@@ -13,6 +13,7 @@ mod error;
 pub mod invoicing;
 mod live;
 mod rebuild;
+pub mod rooms;
 mod runtime;
 pub mod users;
 pub mod wallet;
@@ -31,7 +32,7 @@ pub use runtime::{BoxFuture, Prepared, Projections, Projector, ProjectorRunner, 
 
 /// Every projector of the system, in the order operators see them: one line per context.
 pub fn all() -> Vec<Arc<dyn Projector>> {
-    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors(), invoicing::projectors()].concat()
+    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors(), invoicing::projectors(), rooms::projectors()].concat()
 }
 
 /// The projector with this name (an operator's argument).
@@ -47,6 +48,7 @@ pub struct Queries {
     pub catalogue: catalogue::queries::CatalogueQueries,
     pub commerce: commerce::queries::CommerceQueries,
     pub invoicing: invoicing::queries::InvoiceQueries,
+    pub rooms: rooms::queries::RoomQueries,
 }
 
 impl Queries {
@@ -56,7 +58,8 @@ impl Queries {
             users: users::queries::UserQueries::new(pool.clone()),
             catalogue: catalogue::queries::CatalogueQueries::new(pool.clone(), projections.applied(catalogue::CatalogueProjector::NAME)),
             commerce: commerce::queries::CommerceQueries::new(pool.clone()),
-            invoicing: invoicing::queries::InvoiceQueries::new(pool),
+            invoicing: invoicing::queries::InvoiceQueries::new(pool.clone()),
+            rooms: rooms::queries::RoomQueries::new(pool, projections.applied(rooms::ConsultationsProjector::NAME)),
         }
     }
 }

@@ -28,6 +28,13 @@ pub const SELLER: [(&str, &str); 4] = [
     ("SELLER_ADDRESS", "King Fahd Road, Riyadh 12271, Saudi Arabia"),
 ];
 
+/// The video service tests run with (`JITSI_*`): they decode its tokens with this secret.
+pub const JITSI: [(&str, &str); 3] = [
+    ("JITSI_APP_ID", "ispeaker-live"),
+    ("JITSI_APP_SECRET", "test-jitsi-secret-that-is-long-enough-1234"),
+    ("JITSI_DOMAIN", "meet.ispeaker.test"),
+];
+
 /// The `DATA_KEY_SECRET` tests run with.
 pub const DATA_KEY_SECRET: &str = "test-data-key-secret-that-is-long-enough-42";
 

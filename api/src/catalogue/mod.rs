@@ -29,7 +29,7 @@ use crate::i18n::Text;
 use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
 
-pub use views::{BookView, CategoryView, CourseView, LessonView, SectionView};
+pub use views::{BookView, CategoryView, CourseView, LessonView, SectionView, SpeakerView};
 
 /// Catalogue reads show ownership too, so they wait for both projections.
 const READS: &[&str] = &[CatalogueProjector::NAME, CommerceProjector::NAME];

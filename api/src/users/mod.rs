@@ -44,7 +44,7 @@ pub const LOGGED_OUT: Text = Text::new("logged_out", "You are logged out.", "ت�
 pub const REJECTIONS: &[Text] = &[
     Text::new("email_taken", "This email is already registered.", "هذا البريد الإلكتروني مسجل مسبقاً."),
     Text::new("username_taken", "This username is already taken.", "اسم المستخدم هذا مستخدم مسبقاً."),
-    Text::new("already_registered", "This account is already registered.", "هذا الحساب مسجل مسبقاً."),
+    Text::new("already_registered", "You are already registered.", "أنت مسجل مسبقاً."),
 ];
 
 /// The context's field reasons, its `Invalid` rejections among them.

@@ -53,7 +53,8 @@ pub struct Registered {
 /// What a booking did: the session, and the order that paid for it (none for a free session).
 #[derive(Clone, Debug)]
 pub struct Booked {
-    pub booking: Loaded<Booking>,
+    /// The `BookingPlaced` event.
+    pub placed: BookingEvent,
     pub order: Option<OrderEvent>,
 }
 
@@ -233,8 +234,8 @@ impl Rooms {
                 };
                 let stream = &booking_stream(booking_id);
                 let mut booking = unit.create(stream).await?;
-                unit.decide(stream, &mut booking, BookingCommand::Place { booking_id, session, now })?;
-                Ok(Booked { booking, order })
+                let placed = unit.decide(stream, &mut booking, BookingCommand::Place { booking_id, session, now })?.remove(0);
+                Ok(Booked { placed, order })
             })
             .await
     }

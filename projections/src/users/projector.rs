@@ -94,7 +94,8 @@ impl Projector for UsersProjector {
                         expires_at,
                         revoked_at: event.recorded_at,
                     }),
-                    None => {}
+                    // The consultations read model keeps time zones.
+                    Some(UserEvent::TimezoneChanged { .. }) | None => {}
                 }
             }
             Ok(Box::new(UsersBatch { users, revoked }))

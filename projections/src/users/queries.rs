@@ -19,4 +19,9 @@ impl UserQueries {
             sqlx::query_scalar("SELECT 1 FROM revoked_tokens WHERE token_id = ?").bind(token_id).fetch_optional(&self.pool).await?;
         Ok(revoked.is_some())
     }
+
+    /// The id of the user with this username (as stored: byte for byte), if there is one.
+    pub async fn id_of_username(&self, username: &str) -> Result<Option<Uuid>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM users WHERE username = ?").bind(username).fetch_optional(&self.pool).await
+    }
 }

@@ -52,6 +52,8 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub address: String,
     pub client: reqwest::Client,
+    /// The running server's state: its clock, scheduler jobs and commands, for tests of time.
+    pub state: Arc<api::startup::AppState>,
     contract: Arc<contract::Contract>,
 }
 
@@ -63,7 +65,7 @@ pub fn settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
         ("PAYMENT_SANDBOX_SECRET".to_owned(), SANDBOX_SECRET.to_owned()),
         ("DATA_KEY_SECRET".to_owned(), tests::DATA_KEY_SECRET.to_owned()),
     ];
-    values.extend(tests::SELLER.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    values.extend(tests::SELLER.iter().chain(&tests::JITSI).map(|(k, v)| (k.to_string(), v.to_string())));
     values.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Settings::from_lookup(|name| values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
 }
@@ -79,9 +81,10 @@ impl TestApp {
     pub async fn start(db: TestDatabase, settings: Settings) -> Self {
         let application = Application::build(settings).await.expect("application builds");
         let address = format!("http://127.0.0.1:{}/api/v1", application.port());
+        let state = application.state();
         tokio::spawn(application.run_until_stopped());
         let contract = contract::fetch(&address).await;
-        Self { db, address, client: reqwest::Client::new(), contract }
+        Self { db, address, client: reqwest::Client::new(), state, contract }
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
