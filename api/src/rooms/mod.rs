@@ -379,7 +379,8 @@ pub async fn add_availability(state: web::Data<AppState>, user: AuthUser, body: 
 pub async fn availabilities(state: web::Data<AppState>, user: AuthUser) -> Result<Reply, ApiError> {
     user.require(Role::Speaker)?;
     let rows = state.queries.rooms.availabilities(user.user_id).await?;
-    Ok(Reply::ok(rows.iter().map(|row| AvailabilityView::of(row.id, &row.availability)).collect::<Vec<_>>()))
+    let whole = whole_list(rows.len());
+    Ok(Reply::ok(rows.iter().map(|row| AvailabilityView::of(row.id, &row.availability)).collect::<Vec<_>>()).pagination(whole))
 }
 
 pub async fn remove_availability(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
@@ -411,7 +412,7 @@ pub async fn slots(state: web::Data<AppState>, id: web::Path<String>, query: web
         return Err(ApiError::field("to", &INVALID_WINDOW));
     }
     let slots = state.queries.rooms.slots(speaker, from, to, now).await?.ok_or(ApiError::NotFound)?;
-    Ok(Reply::ok(slots.iter().map(SlotView::from).collect::<Vec<_>>()))
+    Ok(Reply::ok(slots.iter().map(SlotView::from).collect::<Vec<_>>()).pagination(whole_list(slots.len())))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -569,6 +570,11 @@ async fn person(state: &AppState, user_id: Uuid) -> Result<(String, String), Api
 /// The event of this kind in a command's first append, to answer its repeat.
 fn first_event<E: domain::kernel::DomainEvent>(events: &[RecordedEvent], kind: fn(&E) -> bool) -> Result<E, ApiError> {
     events.iter().find_map(|event| decode::<E>(event).ok().filter(kind)).ok_or_else(|| ApiError::internal("a first append without its event"))
+}
+
+/// A list answered whole, as one page.
+fn whole_list(length: usize) -> Pagination {
+    Pagination::new(1, length.max(1) as u64, length as u64)
 }
 
 /// The value and position of a command that appended.

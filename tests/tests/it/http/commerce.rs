@@ -31,30 +31,30 @@ async fn buy(app: &TestApp, buyer: &Session, item_type: &str, item_id: Uuid) -> 
     bought.body["data"].clone()
 }
 
-async fn wallet_of(app: &TestApp, session: &Session) -> Value {
+pub(crate) async fn wallet_of(app: &TestApp, session: &Session) -> Value {
     read(app, "/wallet", Some(&session.token)).await.body["data"].clone()
 }
 
-async fn transactions(app: &TestApp, session: &Session) -> Vec<Value> {
+pub(crate) async fn transactions(app: &TestApp, session: &Session) -> Vec<Value> {
     let response = read(app, "/wallet/transactions?per_page=100", Some(&session.token)).await;
     assert_eq!(response.status, 200, "{}", response.text);
     response.body["data"].as_array().unwrap().clone()
 }
 
 /// A running app with an admin, a category, a speaker and a student whose wallet holds `funds`.
-struct Shop {
-    app: TestApp,
-    admin: String,
-    category_id: Uuid,
-    speaker: Session,
-    student: Session,
+pub(crate) struct Shop {
+    pub(crate) app: TestApp,
+    pub(crate) admin: String,
+    pub(crate) category_id: Uuid,
+    pub(crate) speaker: Session,
+    pub(crate) student: Session,
 }
 
-async fn shop(funds: &str) -> Shop {
+pub(crate) async fn shop(funds: &str) -> Shop {
     shop_on(spawn_with_admin().await, funds).await
 }
 
-async fn shop_on(app: TestApp, funds: &str) -> Shop {
+pub(crate) async fn shop_on(app: TestApp, funds: &str) -> Shop {
     let admin = admin_token(&app).await;
     let category_id = category(&app, &admin).await;
     let (speaker, student) = (app.register("speaker").await, app.register("student").await);

@@ -12,6 +12,7 @@ mod commerce;
 mod demo;
 mod invoicing;
 mod platform;
+mod rooms;
 mod users;
 mod wallet;
 
