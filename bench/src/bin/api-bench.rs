@@ -1,6 +1,6 @@
 //! Load over HTTP against a running server; prints one JSON line.
 //!
-//! `api-bench --url URL --scenario wallet-read|top-up|catalogue-search|checkout --clients N --seconds S`
+//! `api-bench --url URL --scenario wallet-read|top-up|catalogue-search|checkout|…|slots|room-register --clients N --seconds S`
 //!
 //! The server must allow the load: start it with a high `RATE_LIMIT_PER_MINUTE` and
 //! `AUTH_RATE_LIMIT_PER_MINUTE` (see `scripts/api-bench.sh`). `top-up` and `checkout` sign the
@@ -35,6 +35,13 @@ enum Scenario {
     InvoiceRead,
     /// GET /invoices/{id}/document: the printable page with its QR code.
     InvoiceDocument,
+    /// GET /speakers/{id}/slots for the next 30 days, anonymous, of one speaker with an evening
+    /// availability five days a week.
+    Slots,
+    /// POST /rooms/{id}/register of a paid room, from the wallet: one seat sold end to end (its
+    /// order, debit and the host's pending earning in one append). Clients spread over
+    /// `--rooms` rooms.
+    RoomRegister,
 }
 
 #[derive(Parser, Debug)]
@@ -54,6 +61,9 @@ struct Args {
     /// Published courses the catalogue scenarios need.
     #[arg(long, default_value_t = 10_000)]
     courses: usize,
+    /// Paid rooms the registration scenario spreads its clients over.
+    #[arg(long, default_value_t = 400)]
+    rooms: usize,
     #[arg(long, env = "BENCH_ADMIN_EMAIL")]
     admin_email: Option<String>,
     #[arg(long, env = "BENCH_ADMIN_PASSWORD", hide_env_values = true)]
@@ -74,11 +84,11 @@ async fn main() -> anyhow::Result<()> {
     let url = args.url.trim_end_matches('/').to_owned();
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
     let secret = match args.scenario {
-        Scenario::WalletRead | Scenario::CatalogueSearch => None,
+        Scenario::WalletRead | Scenario::CatalogueSearch | Scenario::Slots => None,
         _ => Some(args.sandbox_secret.clone().context("top-up and the buying scenarios need PAYMENT_SANDBOX_SECRET")?),
     };
     let courses = match args.scenario {
-        Scenario::WalletRead | Scenario::TopUp => Vec::new(),
+        Scenario::WalletRead | Scenario::TopUp | Scenario::Slots | Scenario::RoomRegister => Vec::new(),
         _ => publish_courses(&http, &url, &args).await?,
     };
 
@@ -89,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
         let username = format!("b{}{client}", &run[run.len() - 12..]);
         tokens.push(register(&http, &url, &username, "speaker").await?);
     }
-    let buys = matches!(args.scenario, Scenario::Checkout | Scenario::InvoiceLag | Scenario::InvoiceRead | Scenario::InvoiceDocument);
+    let buys = matches!(args.scenario, Scenario::Checkout | Scenario::InvoiceLag | Scenario::InvoiceRead | Scenario::InvoiceDocument | Scenario::RoomRegister);
     if let (true, Some(secret)) = (buys, &secret) {
         // Each buyer's wallet covers every course it could buy.
         for token in &tokens {
@@ -106,6 +116,15 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
+    let rooms = match args.scenario {
+        Scenario::RoomRegister => paid_rooms(&http, &url, &args).await?,
+        _ => Vec::new(),
+    };
+    let slots_path = match args.scenario {
+        Scenario::Slots => Some(open_availabilities(&http, &url, &tokens[0]).await?),
+        _ => None,
+    };
+
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut clients = Vec::new();
@@ -114,6 +133,10 @@ async fn main() -> anyhow::Result<()> {
         let invoice_id = invoices.get(client).cloned().unwrap_or_default();
         // Client c buys courses c, c + N, c + 2N…: nobody buys a course twice.
         let mut to_buy = courses.iter().skip(client).step_by(args.clients).cloned().collect::<Vec<_>>().into_iter();
+        // Client c takes rooms from its own offset on: concurrent clients mostly hit different rooms.
+        let offset = rooms.len() * client / args.clients.max(1);
+        let mut to_join = rooms.iter().cycle().skip(offset).take(rooms.len()).cloned().collect::<Vec<_>>().into_iter();
+        let slots_path = slots_path.clone().unwrap_or_default();
         clients.push(tokio::spawn(async move {
             let mut report = Report::default();
             while Instant::now() < deadline {
@@ -140,6 +163,11 @@ async fn main() -> anyhow::Result<()> {
                     },
                     (Scenario::InvoiceRead, _) => read_invoice(&http, &url, &token, &invoice_id, None).await.map(|_| 0),
                     (Scenario::InvoiceDocument, _) => invoice_document(&http, &url, &token, &invoice_id).await.map(|_| 0),
+                    (Scenario::Slots, _) => get_ok(&http, &format!("{url}{slots_path}")).await.map(|_| 0),
+                    (Scenario::RoomRegister, _) => match to_join.next() {
+                        Some(room) => post(&http, &url, &token, &format!("/rooms/{room}/register"), &json!({}), 201).await.map(|_| 0),
+                        None => break,
+                    },
                     (Scenario::TopUp, None) => bail!("top-up needs PAYMENT_SANDBOX_SECRET"),
                 };
                 report.latencies_ms.push(sent.elapsed().as_secs_f64() * 1000.0);
@@ -198,6 +226,8 @@ async fn main() -> anyhow::Result<()> {
         Scenario::InvoiceLag => "invoice-lag",
         Scenario::InvoiceRead => "invoice-read",
         Scenario::InvoiceDocument => "invoice-document",
+        Scenario::Slots => "slots",
+        Scenario::RoomRegister => "room-register",
     };
     total.lags_ms.sort_by(f64::total_cmp);
     println!(
@@ -291,6 +321,67 @@ async fn post(http: &reqwest::Client, url: &str, token: &str, path: &str, body: 
         bail!("POST {path} answered {status}: {reply}");
     }
     Ok(reply["data"].clone())
+}
+
+/// Opens Sunday to Thursday 17:00–21:00 (hour-long sessions, Riyadh time) for the speaker of
+/// `token`: the path of their slots for the next 30 days.
+async fn open_availabilities(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<String> {
+    for day in ["sun", "mon", "tue", "wed", "thu"] {
+        let body = json!({ "day_of_week": day, "start_time": "17:00", "end_time": "21:00", "session_minutes": 60, "price": "150.00" });
+        post(http, url, token, "/consultations/availabilities", &body, 201).await?;
+    }
+    let me: Value = http.get(format!("{url}/auth/me")).bearer_auth(token).send().await?.json().await?;
+    let speaker = me["data"]["id"].as_str().context("the speaker's id")?;
+    let from = chrono::Utc::now().date_naive();
+    let path = format!("/speakers/{speaker}/slots?from={from}&to={}", from + chrono::Duration::days(30));
+    let first = get_ok(http, &format!("{url}{path}")).await?;
+    eprintln!("{} slots a read", first["data"].as_array().map_or(0, Vec::len));
+    Ok(path)
+}
+
+/// GET that must answer 200: its body.
+async fn get_ok(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+    let response = http.get(url).send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    if status != 200 {
+        bail!("GET {url} answered {status}: {}", String::from_utf8_lossy(&body));
+    }
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// Schedules `args.rooms` paid rooms (11.50, a thousand seats, tomorrow) by one host: their ids.
+async fn paid_rooms(http: &reqwest::Client, url: &str, args: &Args) -> anyhow::Result<Vec<String>> {
+    let email = args.admin_email.clone().context("the room scenario needs BENCH_ADMIN_EMAIL and BENCH_ADMIN_PASSWORD")?;
+    let password = args.admin_password.clone().context("the room scenario needs BENCH_ADMIN_PASSWORD")?;
+    let login: Value = http.post(format!("{url}/auth/login")).json(&json!({ "login": email, "password": password })).send().await?.json().await?;
+    let admin = login["data"]["token"].as_str().with_context(|| format!("admin login: {login}"))?.to_owned();
+    let category = post(http, url, &admin, "/admin/categories", &json!({ "name_en": "Bench rooms", "name_ar": "غرف الاختبار" }), 201).await?;
+    let category_id = category["id"].as_str().context("category id")?.to_owned();
+    let run = Uuid::now_v7().simple().to_string();
+    let host = register(http, url, &format!("h{}", &run[run.len() - 12..]), "speaker").await?;
+    let starts_at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let mut created = Vec::new();
+    for chunk in 0..32 {
+        let (http, url, host, category_id, starts_at) = (http.clone(), url.to_owned(), host.clone(), category_id.clone(), starts_at.clone());
+        let count = (chunk..args.rooms).step_by(32).count();
+        created.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for _ in 0..count {
+                let body = json!({ "title": "Bench room", "description": "A paid bench room.", "category_id": category_id, "starts_at": starts_at,
+                                   "duration_minutes": 60, "access_type": "paid", "price": COURSE_PRICE, "max_participants": 1000 });
+                let room = post(&http, &url, &host, "/rooms", &body, 201).await?;
+                ids.push(room["id"].as_str().context("room id")?.to_owned());
+            }
+            anyhow::Ok(ids)
+        }));
+    }
+    let mut ids = Vec::new();
+    for chunk in created {
+        ids.extend(chunk.await??);
+    }
+    eprintln!("{} paid rooms", ids.len());
+    Ok(ids)
 }
 
 /// The ids of the published courses, publishing more (in parallel, by 32 speakers) until there

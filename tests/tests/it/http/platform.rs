@@ -275,7 +275,7 @@ async fn health_reports_the_database_nats_and_each_projectors_lag() {
     assert_eq!(body["success"], true);
     assert_eq!(body["data"]["database"], "up");
     let projectors: Vec<&str> = body["data"]["projectors"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(projectors, ["wallets", "ledger", "withdrawals", "users", "catalogue", "commerce", "invoicing"]);
+    assert_eq!(projectors, ["wallets", "ledger", "withdrawals", "users", "catalogue", "commerce", "invoicing", "rooms", "consultations"]);
 }
 
 #[test]
@@ -283,7 +283,7 @@ fn a_missing_or_malformed_setting_is_named() {
     let base = [("DATABASE_URL", "mysql://x@localhost/db"), ("JWT_SECRET", "j".repeat(40).leak() as &str), ("PAYMENT_SANDBOX_SECRET", "p".repeat(40).leak() as &str), ("DATA_KEY_SECRET", "d".repeat(40).leak() as &str)];
     let lookup = |overrides: &[(&str, &str)]| {
         let values: Vec<(String, String)> =
-            base.iter().chain(&tests::SELLER).chain(overrides).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            base.iter().chain(&tests::SELLER).chain(&tests::JITSI).chain(overrides).map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(move |name| values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     };
     assert!(lookup(&[]).is_ok());
@@ -296,6 +296,10 @@ fn a_missing_or_malformed_setting_is_named() {
     assert!(error(&[("HTTP_ADDR", "nowhere")]).contains("HTTP_ADDR"));
     assert!(error(&[("RATE_LIMIT_PER_MINUTE", "-3")]).contains("RATE_LIMIT_PER_MINUTE"));
     assert!(error(&[("BOOTSTRAP_ADMIN_EMAIL", "a@b.c")]).contains("BOOTSTRAP_ADMIN_PASSWORD"));
+    // The video service: every setting required, the secret long enough, the domain a host name.
+    assert_eq!(error(&[("JITSI_APP_ID", "")]), "setting JITSI_APP_ID is required");
+    assert!(error(&[("JITSI_APP_SECRET", "short")]).contains("JITSI_APP_SECRET"));
+    assert!(error(&[("JITSI_DOMAIN", "https://meet.example.com/")]).contains("JITSI_DOMAIN"));
     // The seller of record: every detail required, the VAT number checked, QR fields never cut.
     for name in ["SELLER_NAME_AR", "SELLER_NAME_EN", "SELLER_VAT_NUMBER", "SELLER_ADDRESS"] {
         assert_eq!(error(&[(name, "")]), format!("setting {name} is required"));
