@@ -350,7 +350,8 @@ async fn get_ok(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
     Ok(serde_json::from_slice(&body)?)
 }
 
-/// Schedules `args.rooms` paid rooms (11.50, a thousand seats, tomorrow) by one host: their ids.
+/// Schedules `args.rooms` paid rooms (11.50, a thousand seats, tomorrow) by 32 hosts, as the
+/// checkout scenario's courses are by 32 speakers: their ids.
 async fn paid_rooms(http: &reqwest::Client, url: &str, args: &Args) -> anyhow::Result<Vec<String>> {
     let email = args.admin_email.clone().context("the room scenario needs BENCH_ADMIN_EMAIL and BENCH_ADMIN_PASSWORD")?;
     let password = args.admin_password.clone().context("the room scenario needs BENCH_ADMIN_PASSWORD")?;
@@ -359,13 +360,14 @@ async fn paid_rooms(http: &reqwest::Client, url: &str, args: &Args) -> anyhow::R
     let category = post(http, url, &admin, "/admin/categories", &json!({ "name_en": "Bench rooms", "name_ar": "غرف الاختبار" }), 201).await?;
     let category_id = category["id"].as_str().context("category id")?.to_owned();
     let run = Uuid::now_v7().simple().to_string();
-    let host = register(http, url, &format!("h{}", &run[run.len() - 12..]), "speaker").await?;
     let starts_at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
     let mut created = Vec::new();
     for chunk in 0..32 {
-        let (http, url, host, category_id, starts_at) = (http.clone(), url.to_owned(), host.clone(), category_id.clone(), starts_at.clone());
+        let (http, url, category_id, starts_at) = (http.clone(), url.to_owned(), category_id.clone(), starts_at.clone());
         let count = (chunk..args.rooms).step_by(32).count();
+        let username = format!("h{}{chunk}", &run[run.len() - 12..]);
         created.push(tokio::spawn(async move {
+            let host = register(&http, &url, &username, "speaker").await?;
             let mut ids = Vec::new();
             for _ in 0..count {
                 let body = json!({ "title": "Bench room", "description": "A paid bench room.", "category_id": category_id, "starts_at": starts_at,
