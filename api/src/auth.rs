@@ -112,6 +112,11 @@ impl AuthUser {
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
         if self.has(role) { Ok(()) } else { Err(ApiError::Forbidden) }
     }
+
+    /// A command of this user's that carries no idempotency key.
+    pub fn context(&self) -> commands::CommandContext {
+        commands::CommandContext::by(self.user_id.to_string())
+    }
 }
 
 /// The bearer token of a request, if it has one that is well formed.

@@ -21,6 +21,11 @@ impl Pagination {
     pub fn new(page: u64, per_page: u64, total: u64) -> Self {
         Self { current_page: page, total_pages: total.div_ceil(per_page), per_page, total }
     }
+
+    /// A list answered whole, as one page.
+    pub fn whole(length: u64) -> Self {
+        Self::new(1, length.max(1), length)
+    }
 }
 
 /// The success message when a route has no better one.

@@ -94,3 +94,21 @@ where
     let reply = replay(&events)?.position(Some(first.last_position));
     Ok(HttpResponse::build(reply.status()).insert_header((REPLAYED_HEADER, "true")).json(reply.body()))
 }
+
+/// The value and position of a command without an idempotency key, which therefore appended now
+/// or not at all (a replay cannot happen).
+pub fn appended<T>(transacted: Transacted<T>) -> Result<(T, u64), ApiError> {
+    match transacted {
+        Transacted::Done { value, position: Some(position), .. } => Ok((value, position)),
+        Transacted::Done { .. } => Err(ApiError::internal("a command appended nothing")),
+        Transacted::Replayed { .. } => Err(ApiError::internal("a command replayed without a key")),
+    }
+}
+
+/// The event of this kind in a command's first append, to answer its repeat.
+pub fn first_event<E: domain::kernel::DomainEvent>(events: &[RecordedEvent], kind: fn(&E) -> bool) -> Result<E, ApiError> {
+    events
+        .iter()
+        .find_map(|event| commands::stream::decode::<E>(event).ok().filter(kind))
+        .ok_or_else(|| ApiError::internal("a first append without its event"))
+}

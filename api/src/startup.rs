@@ -52,6 +52,17 @@ pub struct AppState {
     pub settings: Settings,
 }
 
+/// How long a write waits for the read models to show it before answering with them.
+const SHOWN_WITHIN: Duration = Duration::from_secs(5);
+
+impl AppState {
+    /// Waits until the projections `reads` include `position`, so a command answers with what
+    /// readers will see; 503 when they fall behind.
+    pub async fn shown(&self, reads: &[&str], position: u64) -> Result<(), ApiError> {
+        if self.projections.wait_for(reads, position, SHOWN_WITHIN).await { Ok(()) } else { Err(ApiError::StaleRead(position)) }
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,

@@ -4,11 +4,10 @@
 
 mod views;
 
-use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::web;
-use commands::{CommandContext, Transacted};
+use commands::Transacted;
 use domain::catalogue::book::{Author, BookDetails, BookPatch, Isbn, parse_page_count};
 use domain::catalogue::category::CategoryName;
 use domain::catalogue::course::{ContentType, CourseDetails, CoursePatch, Lesson, Level, parse_duration, parse_language};
@@ -22,6 +21,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, Viewer};
+use crate::idempotency::appended;
 use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
 use crate::extract::{Body, Fields, Invalid, PageQuery, json_body, present};
@@ -33,8 +33,6 @@ pub use views::{BookView, CategoryView, CourseView, LessonView, SectionView, Spe
 
 /// Catalogue reads show ownership too, so they wait for both projections.
 const READS: &[&str] = &[CatalogueProjector::NAME, CommerceProjector::NAME];
-/// How long a write waits for the catalogue to show it before answering.
-const SHOWN_WITHIN: Duration = Duration::from_secs(5);
 
 pub fn routes(routes: &mut Routes) {
     use Method as M;
@@ -152,7 +150,7 @@ pub async fn categories(state: web::Data<AppState>) -> Result<Reply, ApiError> {
     let categories = state.queries.catalogue.categories().await?;
     // Every category, on one page.
     let count = categories.len() as u64;
-    Ok(Reply::ok(categories.into_iter().map(CategoryView::from).collect::<Vec<_>>()).pagination(Pagination::new(1, count.max(1), count)))
+    Ok(Reply::ok(categories.into_iter().map(CategoryView::from).collect::<Vec<_>>()).pagination(Pagination::whole(count)))
 }
 
 pub async fn create_category(state: web::Data<AppState>, user: AuthUser, body: Body) -> Result<Reply, ApiError> {
@@ -163,9 +161,9 @@ pub async fn create_category(state: web::Data<AppState>, user: AuthUser, body: B
     let name_ar = fields.check_as("name_ar", CategoryName::parse(&input.name_ar));
     fields.done()?;
     let (Some(name_en), Some(name_ar)) = (name_en, name_ar) else { return Err(ApiError::internal("checked fields missing")) };
-    let created = state.commands.catalogue.create_category(user.user_id, name_en, name_ar, &by(&user)).await?;
-    let (category_id, position) = done(created)?;
-    shown(&state, position).await?;
+    let created = state.commands.catalogue.create_category(user.user_id, name_en, name_ar, &user.context()).await?;
+    let (category_id, position) = appended(created)?;
+    state.shown(READS, position).await?;
     let category = state.queries.catalogue.category(category_id).await?.ok_or(ApiError::NotFound)?;
     Ok(Reply::created(&CATEGORY_CREATED, CategoryView::from(category)).position(Some(position)))
 }
@@ -314,10 +312,10 @@ pub async fn create_course(state: web::Data<AppState>, user: AuthUser, body: Bod
         return Err(ApiError::internal("checked fields missing"));
     };
     let details = CourseDetails { title, description, category_id: input.category_id, language, level, price };
-    let created = state.commands.catalogue.create_course(user.user_id, details, &by(&user)).await?;
-    let (course, position) = done(created)?;
+    let created = state.commands.catalogue.create_course(user.user_id, details, &user.context()).await?;
+    let (course, position) = appended(created)?;
     let course_id = course.state.id().ok_or_else(|| ApiError::internal("a created course without an id"))?;
-    shown(&state, position).await?;
+    state.shown(READS, position).await?;
     let view = views::course(&state, &Viewer(Some(user)), course_id).await?;
     Ok(Reply::created(&COURSE_CREATED, view).position(Some(position)))
 }
@@ -341,7 +339,7 @@ pub async fn update_course(state: web::Data<AppState>, user: AuthUser, id: web::
         },
     };
     fields.done()?;
-    let updated = state.commands.catalogue.update_course(user.user_id, course_id, patch, &by(&user)).await?;
+    let updated = state.commands.catalogue.update_course(user.user_id, course_id, patch, &user.context()).await?;
     answer_course(&state, user, course_id, updated, &COURSE_UPDATED).await
 }
 
@@ -359,8 +357,8 @@ pub async fn add_section(state: web::Data<AppState>, user: AuthUser, id: web::Pa
     let title = fields.check(Title::parse(&input.title));
     fields.done()?;
     let Some(title) = title else { return Err(ApiError::internal("checked fields missing")) };
-    let added = state.commands.catalogue.add_section(user.user_id, course_id, title.clone(), &by(&user)).await?;
-    let (section_id, position) = done(added)?;
+    let added = state.commands.catalogue.add_section(user.user_id, course_id, title.clone(), &user.context()).await?;
+    let (section_id, position) = appended(added)?;
     Ok(Reply::created(&SECTION_ADDED, SectionView { id: section_id, title: title.to_string(), lessons: Vec::new() }).position(Some(position)))
 }
 
@@ -395,28 +393,28 @@ pub async fn add_lesson(state: web::Data<AppState>, user: AuthUser, path: web::P
     };
     let lesson = Lesson { lesson_id: Uuid::now_v7(), title, content_type, content_url, duration_seconds, is_preview: input.is_preview };
     let view = LessonView::of(&lesson);
-    let added = state.commands.catalogue.add_lesson(user.user_id, course_id, section_id, lesson, &by(&user)).await?;
-    let (_, position) = done(added)?;
+    let added = state.commands.catalogue.add_lesson(user.user_id, course_id, section_id, lesson, &user.context()).await?;
+    let (_, position) = appended(added)?;
     Ok(Reply::created(&LESSON_ADDED, view).position(Some(position)))
 }
 
 pub async fn publish_course(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     user.require(Role::Speaker)?;
     let course_id = parse_id(&id)?;
-    let published = state.commands.catalogue.publish_course(user.user_id, course_id, &by(&user)).await?;
+    let published = state.commands.catalogue.publish_course(user.user_id, course_id, &user.context()).await?;
     answer_course(&state, user, course_id, published, &PUBLISHED).await
 }
 
 pub async fn archive_course(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     user.require(Role::Speaker)?;
     let course_id = parse_id(&id)?;
-    let archived = state.commands.catalogue.archive_course(user.user_id, course_id, &by(&user)).await?;
+    let archived = state.commands.catalogue.archive_course(user.user_id, course_id, &user.context()).await?;
     answer_course(&state, user, course_id, archived, &ARCHIVED).await
 }
 
 async fn answer_course<T>(state: &AppState, user: AuthUser, course_id: Uuid, transacted: Transacted<T>, message: &'static Text) -> Result<Reply, ApiError> {
-    let (_, position) = done(transacted)?;
-    shown(state, position).await?;
+    let (_, position) = appended(transacted)?;
+    state.shown(READS, position).await?;
     Ok(Reply::ok(views::course(state, &Viewer(Some(user)), course_id).await?).message(message).position(Some(position)))
 }
 
@@ -502,10 +500,10 @@ pub async fn create_book(state: web::Data<AppState>, user: AuthUser, body: Body)
         return Err(ApiError::internal("checked fields missing"));
     };
     let details = BookDetails { title, description, category_id: input.category_id, author, isbn, page_count, preview_pages, price, cover_url, pdf_url };
-    let created = state.commands.catalogue.create_book(user.user_id, details, &by(&user)).await?;
-    let (book, position) = done(created)?;
+    let created = state.commands.catalogue.create_book(user.user_id, details, &user.context()).await?;
+    let (book, position) = appended(created)?;
     let book_id = book.state.id().ok_or_else(|| ApiError::internal("a created book without an id"))?;
-    shown(&state, position).await?;
+    state.shown(READS, position).await?;
     let view = views::book(&state, &Viewer(Some(user)), book_id).await?;
     Ok(Reply::created(&BOOK_CREATED, view).position(Some(position)))
 }
@@ -542,27 +540,27 @@ pub async fn update_book(state: web::Data<AppState>, user: AuthUser, id: web::Pa
         pdf_url: optional_url(&mut fields, "pdf_url", &input.pdf_url),
     };
     fields.done()?;
-    let updated = state.commands.catalogue.update_book(user.user_id, book_id, patch, &by(&user)).await?;
+    let updated = state.commands.catalogue.update_book(user.user_id, book_id, patch, &user.context()).await?;
     answer_book(&state, user, book_id, updated, &BOOK_UPDATED).await
 }
 
 pub async fn publish_book(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     user.require(Role::Speaker)?;
     let book_id = parse_id(&id)?;
-    let published = state.commands.catalogue.publish_book(user.user_id, book_id, &by(&user)).await?;
+    let published = state.commands.catalogue.publish_book(user.user_id, book_id, &user.context()).await?;
     answer_book(&state, user, book_id, published, &PUBLISHED).await
 }
 
 pub async fn archive_book(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     user.require(Role::Speaker)?;
     let book_id = parse_id(&id)?;
-    let archived = state.commands.catalogue.archive_book(user.user_id, book_id, &by(&user)).await?;
+    let archived = state.commands.catalogue.archive_book(user.user_id, book_id, &user.context()).await?;
     answer_book(&state, user, book_id, archived, &ARCHIVED).await
 }
 
 async fn answer_book<T>(state: &AppState, user: AuthUser, book_id: Uuid, transacted: Transacted<T>, message: &'static Text) -> Result<Reply, ApiError> {
-    let (_, position) = done(transacted)?;
-    shown(state, position).await?;
+    let (_, position) = appended(transacted)?;
+    state.shown(READS, position).await?;
     Ok(Reply::ok(views::book(state, &Viewer(Some(user)), book_id).await?).message(message).position(Some(position)))
 }
 
@@ -578,21 +576,3 @@ fn priced(fields: &mut Fields, price: &str, discount: Option<&str>) -> Option<Pr
     fields.check(Price::new(price?, discount?))
 }
 
-fn by(user: &AuthUser) -> CommandContext {
-    CommandContext::by(user.user_id.to_string())
-}
-
-/// What a catalogue command did and where: these commands carry no idempotency key, so a
-/// replay cannot happen.
-fn done<T>(transacted: Transacted<T>) -> Result<(T, u64), ApiError> {
-    match transacted {
-        Transacted::Done { value, position: Some(position), .. } => Ok((value, position)),
-        Transacted::Done { .. } => Err(ApiError::internal("a catalogue command appended nothing")),
-        Transacted::Replayed { .. } => Err(ApiError::internal("a catalogue command replayed without a key")),
-    }
-}
-
-/// Waits until the catalogue shows `position`, so the answer is the listing as readers see it.
-async fn shown(state: &AppState, position: u64) -> Result<(), ApiError> {
-    if state.projections.wait_for(READS, position, SHOWN_WITHIN).await { Ok(()) } else { Err(ApiError::StaleRead(position)) }
-}

@@ -6,8 +6,6 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use commands::CommandContext;
-use commands::stream::decode;
-use event_store::RecordedEvent;
 use domain::commerce::order::{OrderEvent, RefundReason};
 use domain::commerce::pricing::Totals;
 use domain::commerce::{ItemRef, ItemType};
@@ -27,7 +25,7 @@ use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
 use crate::extract::{Body, Fields, PageQuery, json_body, parse_instant};
 use crate::i18n::Text;
-use crate::idempotency::{self, Keyed};
+use crate::idempotency::{self, Keyed, first_event};
 use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
 use crate::wallet::sar;
@@ -163,7 +161,7 @@ pub async fn add_to_cart(state: web::Data<AppState>, user: AuthUser, body: Body)
     fields.done()?;
     let Some(item_type) = item_type else { return Err(ApiError::internal("checked fields missing")) };
     let item = ItemRef { item_type, item_id: input.item_id };
-    let added = state.commands.commerce.add_to_cart(user.user_id, item, &by(&user)).await?;
+    let added = state.commands.commerce.add_to_cart(user.user_id, item, &user.context()).await?;
     let position = added.position();
     let commands::Transacted::Done { value: line, .. } = added else { return Err(ApiError::internal("an unkeyed cart change replayed")) };
     let view = CartLineView {
@@ -196,7 +194,7 @@ pub async fn cart(state: web::Data<AppState>, user: AuthUser) -> Result<Reply, A
 
 pub async fn remove_from_cart(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     let cart_item_id = parse_id(&id)?;
-    let removed = state.commands.commerce.remove_from_cart(user.user_id, cart_item_id, &by(&user)).await?;
+    let removed = state.commands.commerce.remove_from_cart(user.user_id, cart_item_id, &user.context()).await?;
     Ok(Reply::ok(serde_json::Value::Null).message(&REMOVED_FROM_CART).position(removed.position()))
 }
 
@@ -257,17 +255,9 @@ pub async fn checkout(request: HttpRequest, state: web::Data<AppState>, user: Au
         Keyed::of(placed, |placed| checked_out(&placed))
     };
     idempotency::run(&state, &request, user.user_id, &body, work, |events| {
-        checked_out(&first_order_event(events, |event| matches!(event, OrderEvent::OrderPlaced { .. }))?)
+        checked_out(&first_event(events, |event| matches!(event, OrderEvent::OrderPlaced { .. }))?)
     })
     .await
-}
-
-/// The order event of this kind in a command's first append, to answer its repeat.
-fn first_order_event(events: &[RecordedEvent], kind: fn(&OrderEvent) -> bool) -> Result<OrderEvent, ApiError> {
-    events
-        .iter()
-        .find_map(|event| decode::<OrderEvent>(event).ok().filter(kind))
-        .ok_or_else(|| ApiError::internal("a first append without its order event"))
 }
 
 fn checked_out(placed: &OrderEvent) -> Result<Reply, ApiError> {
@@ -403,7 +393,7 @@ pub async fn refund(request: HttpRequest, state: web::Data<AppState>, user: Auth
         Keyed::of(refunded, |(_, refunded)| refunded_view(&refunded))
     };
     idempotency::run(&state, &request, user.user_id, &body, work, |events| {
-        refunded_view(&first_order_event(events, |event| matches!(event, OrderEvent::OrderRefunded { .. }))?)
+        refunded_view(&first_event(events, |event| matches!(event, OrderEvent::OrderRefunded { .. }))?)
     })
     .await
 }
@@ -518,8 +508,3 @@ pub async fn sales(state: web::Data<AppState>, user: AuthUser, query: web::Query
             .collect(),
     }))
 }
-
-fn by(user: &AuthUser) -> CommandContext {
-    CommandContext::by(user.user_id.to_string())
-}
-

@@ -16,7 +16,6 @@ use domain::rooms::booking::{BookingEvent, Rating, Review};
 use domain::rooms::room::{AccessType, Entry, RoomDetails, RoomEvent, RoomStatus};
 use domain::rooms::schedule::{Availability, DayOfWeek, SLOT_WINDOW_DAYS_MAX, parse_clock_time};
 use domain::users::{Role, Timezone};
-use event_store::RecordedEvent;
 use projections::rooms::queries::BookingSide;
 use projections::rooms::{ConsultationsProjector, RoomsProjector};
 use schemars::JsonSchema;
@@ -29,7 +28,7 @@ use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
 use crate::extract::{Body, Fields, Invalid, PageQuery, json_body, parse_instant};
 use crate::i18n::Text;
-use crate::idempotency::{self, Keyed};
+use crate::idempotency::{self, Keyed, appended, first_event};
 use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
 
@@ -38,8 +37,6 @@ pub use views::{AvailabilityView, BookingView, ProfileView, RatingView, Registra
 
 const ROOMS: &[&str] = &[RoomsProjector::NAME];
 const CONSULTATIONS: &[&str] = &[ConsultationsProjector::NAME];
-/// How long a write waits for the read model to show it before answering with it.
-const SHOWN_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// Slots without a window: the next week.
 const SLOT_WINDOW_DAYS_DEFAULT: i64 = 7;
 
@@ -241,8 +238,8 @@ pub async fn create_room(state: web::Data<AppState>, user: AuthUser, body: Body)
     ));
     fields.done()?;
     let Some(details) = details else { return Err(ApiError::internal("checked fields missing")) };
-    let scheduled = state.commands.rooms.schedule(user.user_id, details, &by(&user)).await?;
-    let (room, position) = done(scheduled)?;
+    let scheduled = state.commands.rooms.schedule(user.user_id, details, &user.context()).await?;
+    let (room, position) = appended(scheduled)?;
     let room_id = room.state.id().ok_or_else(|| ApiError::internal("a scheduled room without an id"))?;
     Ok(Reply::created(&ROOM_SCHEDULED, shown_room(&state, room_id, user.user_id, position).await?).position(Some(position)))
 }
@@ -275,7 +272,7 @@ pub async fn register(request: HttpRequest, state: web::Data<AppState>, user: Au
         if !details.price().is_zero() {
             return Err(ApiError::MissingIdempotencyKey);
         }
-        let keyless = work(by(&user)).await?;
+        let keyless = work(user.context()).await?;
         let Keyed::Done(reply) = keyless else { return Err(ApiError::internal("an unkeyed registration replayed")) };
         return Ok(reply.into_response());
     }
@@ -289,24 +286,24 @@ pub async fn register(request: HttpRequest, state: web::Data<AppState>, user: Au
 
 pub async fn start_room(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     let room_id = parse_id(&id)?;
-    let started = state.commands.rooms.start(user.user_id, room_id, &by(&user)).await?;
+    let started = state.commands.rooms.start(user.user_id, room_id, &user.context()).await?;
     room_changed(&state, &user, room_id, started).await
 }
 
 pub async fn complete_room(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     let room_id = parse_id(&id)?;
-    let completed = state.commands.rooms.complete(user.user_id, room_id, &by(&user)).await?;
+    let completed = state.commands.rooms.complete(user.user_id, room_id, &user.context()).await?;
     room_changed(&state, &user, room_id, completed).await
 }
 
 pub async fn cancel_room(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     let room_id = parse_id(&id)?;
-    let cancelled = state.commands.rooms.cancel(user.user_id, room_id, &by(&user)).await?;
+    let cancelled = state.commands.rooms.cancel(user.user_id, room_id, &user.context()).await?;
     room_changed(&state, &user, room_id, cancelled).await
 }
 
 async fn room_changed<T>(state: &AppState, user: &AuthUser, room_id: Uuid, changed: Transacted<T>) -> Result<Reply, ApiError> {
-    let (_, position) = done(changed)?;
+    let (_, position) = appended(changed)?;
     Ok(Reply::ok(shown_room(state, room_id, user.user_id, position).await?).message(&ROOM_UPDATED).position(Some(position)))
 }
 
@@ -333,9 +330,7 @@ pub async fn hosted_rooms(state: web::Data<AppState>, user: AuthUser, query: web
 
 /// The room as its read model shows it once it includes `position`.
 async fn shown_room(state: &AppState, room_id: Uuid, viewer: Uuid, position: u64) -> Result<RoomView, ApiError> {
-    if !state.projections.wait_for(ROOMS, position, SHOWN_WITHIN).await {
-        return Err(ApiError::StaleRead(position));
-    }
+    state.shown(ROOMS, position).await?;
     Ok(state.queries.rooms.room(room_id, Some(viewer)).await?.ok_or_else(|| ApiError::internal("a room its read model lacks"))?.into())
 }
 
@@ -371,21 +366,21 @@ pub async fn add_availability(state: web::Data<AppState>, user: AuthUser, body: 
     let availability = fields.check(Availability::new(day, start, end, u32::try_from(input.session_minutes).unwrap_or(0), price));
     fields.done()?;
     let Some(availability) = availability else { return Err(ApiError::internal("checked fields missing")) };
-    let added = state.commands.rooms.add_availability(user.user_id, availability, &by(&user)).await?;
-    let (availability_id, position) = done(added)?;
+    let added = state.commands.rooms.add_availability(user.user_id, availability, &user.context()).await?;
+    let (availability_id, position) = appended(added)?;
     Ok(Reply::created(&AVAILABILITY_ADDED, AvailabilityView::of(availability_id, &availability)).position(Some(position)))
 }
 
 pub async fn availabilities(state: web::Data<AppState>, user: AuthUser) -> Result<Reply, ApiError> {
     user.require(Role::Speaker)?;
     let rows = state.queries.rooms.availabilities(user.user_id).await?;
-    let whole = whole_list(rows.len());
+    let whole = Pagination::whole(rows.len() as u64);
     Ok(Reply::ok(rows.iter().map(|row| AvailabilityView::of(row.id, &row.availability)).collect::<Vec<_>>()).pagination(whole))
 }
 
 pub async fn remove_availability(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     user.require(Role::Speaker)?;
-    let removed = state.commands.rooms.remove_availability(user.user_id, parse_id(&id)?, &by(&user)).await?;
+    let removed = state.commands.rooms.remove_availability(user.user_id, parse_id(&id)?, &user.context()).await?;
     Ok(Reply::ok(serde_json::Value::Null).message(&AVAILABILITY_REMOVED).position(removed.position()))
 }
 
@@ -412,7 +407,7 @@ pub async fn slots(state: web::Data<AppState>, id: web::Path<String>, query: web
         return Err(ApiError::field("to", &INVALID_WINDOW));
     }
     let slots = state.queries.rooms.slots(speaker, from, to, now).await?.ok_or(ApiError::NotFound)?;
-    Ok(Reply::ok(slots.iter().map(SlotView::from).collect::<Vec<_>>()).pagination(whole_list(slots.len())))
+    Ok(Reply::ok(slots.iter().map(SlotView::from).collect::<Vec<_>>()).pagination(Pagination::whole(slots.len() as u64)))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -454,21 +449,19 @@ pub async fn booking(state: web::Data<AppState>, user: AuthUser, id: web::Path<S
 
 pub async fn cancel_booking(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     let booking_id = parse_id(&id)?;
-    let cancelled = state.commands.rooms.cancel_booking(user.user_id, booking_id, &by(&user)).await?;
+    let cancelled = state.commands.rooms.cancel_booking(user.user_id, booking_id, &user.context()).await?;
     booking_changed(&state, booking_id, cancelled).await
 }
 
 pub async fn complete_booking(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     let booking_id = parse_id(&id)?;
-    let completed = state.commands.rooms.complete_booking(user.user_id, booking_id, &by(&user)).await?;
+    let completed = state.commands.rooms.complete_booking(user.user_id, booking_id, &user.context()).await?;
     booking_changed(&state, booking_id, completed).await
 }
 
 async fn booking_changed<T>(state: &AppState, booking_id: Uuid, changed: Transacted<T>) -> Result<Reply, ApiError> {
-    let (_, position) = done(changed)?;
-    if !state.projections.wait_for(CONSULTATIONS, position, SHOWN_WITHIN).await {
-        return Err(ApiError::StaleRead(position));
-    }
+    let (_, position) = appended(changed)?;
+    state.shown(CONSULTATIONS, position).await?;
     let row = state.queries.rooms.booking(booking_id).await?.ok_or_else(|| ApiError::internal("a booking its read model lacks"))?;
     Ok(Reply::ok(BookingView::from(row)).message(&BOOKING_UPDATED).position(Some(position)))
 }
@@ -490,8 +483,8 @@ pub async fn rate_booking(state: web::Data<AppState>, user: AuthUser, id: web::P
     let review = fields.optional("review", input.review.as_deref().map(Review::parse)).flatten();
     fields.done()?;
     let Some(rating) = rating else { return Err(ApiError::internal("checked fields missing")) };
-    let rated = state.commands.rooms.rate_booking(user.user_id, booking_id, rating, review.clone(), &by(&user)).await?;
-    let (_, position) = done(rated)?;
+    let rated = state.commands.rooms.rate_booking(user.user_id, booking_id, rating, review.clone(), &user.context()).await?;
+    let (_, position) = appended(rated)?;
     let view = RatingView { booking_id, rating: rating.value(), review: review.map(String::from) };
     Ok(Reply::created(&RATED, view).position(Some(position)))
 }
@@ -543,7 +536,7 @@ pub async fn update_profile(state: web::Data<AppState>, user: AuthUser, body: Bo
     fields.done()?;
     let mut position = None;
     if let Some(timezone) = timezone {
-        position = state.commands.users.set_timezone(user.user_id, timezone, &by(&user)).await?.position();
+        position = state.commands.users.set_timezone(user.user_id, timezone, &user.context()).await?.position();
     }
     let found = state.commands.users.load(user.user_id).await?.ok_or(ApiError::InvalidToken)?;
     let rating = state.queries.rooms.consultation_rating(user.user_id).await?;
@@ -565,26 +558,4 @@ async fn person(state: &AppState, user_id: Uuid) -> Result<(String, String), Api
     let name = found.as_ref().and_then(|user| user.name()).map_or_else(|| DELETED_USER_NAME.to_owned(), |name| name.as_str().to_owned());
     let email = found.as_ref().and_then(|user| user.email()).map_or_else(String::new, |email| email.as_str().to_owned());
     Ok((name, email))
-}
-
-/// The event of this kind in a command's first append, to answer its repeat.
-fn first_event<E: domain::kernel::DomainEvent>(events: &[RecordedEvent], kind: fn(&E) -> bool) -> Result<E, ApiError> {
-    events.iter().find_map(|event| decode::<E>(event).ok().filter(kind)).ok_or_else(|| ApiError::internal("a first append without its event"))
-}
-
-/// A list answered whole, as one page.
-fn whole_list(length: usize) -> Pagination {
-    Pagination::new(1, length.max(1) as u64, length as u64)
-}
-
-/// The value and position of a command that appended.
-fn done<T>(transacted: Transacted<T>) -> Result<(T, u64), ApiError> {
-    match transacted {
-        Transacted::Done { value, position: Some(position), .. } => Ok((value, position)),
-        _ => Err(ApiError::internal("an unkeyed command appended nothing")),
-    }
-}
-
-fn by(user: &AuthUser) -> CommandContext {
-    CommandContext::by(user.user_id.to_string())
 }

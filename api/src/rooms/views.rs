@@ -27,6 +27,14 @@ fn known(people: &HashMap<Uuid, PersonRow>, id: Uuid) -> SpeakerView {
     person(people.get(&id).cloned().unwrap_or(PersonRow { id, username: None, name: None }))
 }
 
+/// The order that paid for something, and its invoice (none for a free order).
+fn order_ids(order: Option<&OrderEvent>) -> (Option<Uuid>, Option<Uuid>) {
+    match order {
+        Some(OrderEvent::OrderPlaced { order_id, invoice_id, .. }) => (Some(*order_id), *invoice_id),
+        _ => (None, None),
+    }
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RoomView {
     pub id: Uuid,
@@ -96,10 +104,7 @@ impl RegistrationView {
     }
 
     fn with_order(registration_id: Uuid, room_id: Uuid, order: Option<&OrderEvent>) -> Self {
-        let (order_id, invoice_id) = match order {
-            Some(OrderEvent::OrderPlaced { order_id, invoice_id, .. }) => (Some(*order_id), *invoice_id),
-            _ => (None, None),
-        };
+        let (order_id, invoice_id) = order_ids(order);
         RegistrationView { registration_id, room_id, status: "registered", order_id, invoice_id }
     }
 }
@@ -180,10 +185,7 @@ impl BookingView {
         let BookingEvent::BookingPlaced { booking_id, session, .. } = placed else {
             return Err(ApiError::internal("a booking answered with another event"));
         };
-        let (order_id, invoice_id) = match order {
-            Some(OrderEvent::OrderPlaced { order_id, invoice_id, .. }) => (Some(*order_id), *invoice_id),
-            _ => (None, None),
-        };
+        let (order_id, invoice_id) = order_ids(order);
         Ok(BookingView {
             id: *booking_id,
             speaker: known(people, session.speaker_id),

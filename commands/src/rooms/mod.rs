@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use domain::catalogue::Title;
 use domain::commerce::order::{OrderEvent, RefundReason, Sale};
 use domain::commerce::{ItemRef, ItemType};
+use domain::money::Money;
 use domain::rooms::booking::{self, Booking, BookingCommand, BookingEvent, Rating, Review, Session};
 use domain::rooms::room::{self, PaidBy, Room, RoomCommand, RoomDetails, RoomEvent};
 use domain::rooms::schedule::{self, Availability, Schedule, ScheduleCommand, ScheduleEvent};
@@ -97,21 +98,8 @@ impl Rooms {
             .transact_in_turn(stream, context, |unit| async move {
                 let room = unit.load(stream).await?;
                 let details = room.state.registrable(user, now).map_err(CommandError::rejected)?;
-                let (paid_by, order) = if details.price().is_zero() {
-                    (None, None)
-                } else {
-                    let order_id = Uuid::now_v7();
-                    let sale = Sale {
-                        order_item_id: Uuid::now_v7(),
-                        item: ItemRef { item_type: ItemType::LiveRoom, item_id: room_id },
-                        title: details.title().clone(),
-                        speaker_id: room.state.host_id(),
-                        unit_price: details.price(),
-                    };
-                    let order_item_id = sale.order_item_id;
-                    let (_, placed) = self.commerce.sell(&unit, order_id, user, vec![sale], now).await?;
-                    (Some(PaidBy { order_id, order_item_id }), Some(placed))
-                };
+                let item = ItemRef { item_type: ItemType::LiveRoom, item_id: room_id };
+                let (paid_by, order) = self.sell(&unit, user, item, details.title().clone(), room.state.host_id(), details.price(), now).await?;
                 let registration_id = take_seat(&unit, room_id, user, paid_by, now).await?;
                 Ok(Registered { registration_id, room_id, order })
             })
@@ -207,22 +195,10 @@ impl Rooms {
                     return Err(CommandError::Internal("a reservation decided something else".into()));
                 };
                 let duration_minutes = u32::try_from((slot.ends_at - slot.starts_at).num_minutes()).unwrap_or(0);
-                let (paid_by, order) = if slot.price.is_zero() {
-                    (None, None)
-                } else {
-                    let order_id = Uuid::now_v7();
-                    let title = format!("Consultation, {duration_minutes} minutes, {}", slot.starts_at.format("%Y-%m-%d %H:%M UTC"));
-                    let sale = Sale {
-                        order_item_id: Uuid::now_v7(),
-                        item: ItemRef { item_type: ItemType::Consultation, item_id: booking_id },
-                        title: Title::parse(&title).map_err(CommandError::rejected)?,
-                        speaker_id: speaker,
-                        unit_price: slot.price,
-                    };
-                    let order_item_id = sale.order_item_id;
-                    let (_, placed) = self.commerce.sell(&unit, order_id, student, vec![sale], now).await?;
-                    (Some(PaidBy { order_id, order_item_id }), Some(placed))
-                };
+                let title = format!("Consultation, {duration_minutes} minutes, {}", slot.starts_at.format("%Y-%m-%d %H:%M UTC"));
+                let title = Title::parse(&title).map_err(CommandError::rejected)?;
+                let item = ItemRef { item_type: ItemType::Consultation, item_id: booking_id };
+                let (paid_by, order) = self.sell(&unit, student, item, title, speaker, slot.price, now).await?;
                 let session = Session {
                     speaker_id: speaker,
                     student_id: student,
@@ -278,6 +254,28 @@ impl Rooms {
 
     pub async fn booking(&self, booking_id: Uuid) -> Result<Loaded<Booking>, CommandError> {
         self.kernel.read(&booking_stream(booking_id)).await
+    }
+
+    /// A seat's or a session's one-line order, when it has a price: the line that paid, and the
+    /// `OrderPlaced` event. Nothing for a free one.
+    #[allow(clippy::too_many_arguments)]
+    async fn sell(
+        &self,
+        unit: &UnitOfWork,
+        buyer: Uuid,
+        item: ItemRef,
+        title: Title,
+        speaker_id: Uuid,
+        price: Money,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<PaidBy>, Option<OrderEvent>), CommandError> {
+        if price.is_zero() {
+            return Ok((None, None));
+        }
+        let (order_id, order_item_id) = (Uuid::now_v7(), Uuid::now_v7());
+        let sale = Sale { order_item_id, item, title, speaker_id, unit_price: price };
+        let (_, placed) = self.commerce.sell(unit, order_id, buyer, vec![sale], now).await?;
+        Ok((Some(PaidBy { order_id, order_item_id }), Some(placed)))
     }
 }
 
