@@ -65,6 +65,12 @@ impl Reply {
         self
     }
 
+    /// `meta.next_cursor`: where a cursor list's next page starts.
+    pub fn next_cursor(mut self, cursor: impl Serialize) -> Self {
+        self.meta.insert("next_cursor".into(), json!(cursor));
+        self
+    }
+
     pub fn pagination(mut self, pagination: Pagination) -> Self {
         self.meta.insert("pagination".into(), json!(pagination));
         self

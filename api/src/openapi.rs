@@ -346,6 +346,18 @@ pub const TAGS: &[(&str, &str, &str)] = &[
         "Speakers open weekly availabilities on their own time zone; students book open slots (in UTC), paying from the wallet. \
          Either party cancels before the start (a full refund); the speaker completes; both rate.",
     ),
+    (
+        "social",
+        "Social",
+        "Profiles, follows (a private profile answers requests), posts, comments, reactions, shares, reports and the home feed. A \
+         private profile's posts are for its accepted followers: to anyone else they are 404, wherever they would show.",
+    ),
+    (
+        "gifts",
+        "Gifts",
+        "An admin-managed catalogue of gifts; sending one is a purchase from the wallet with an invoice, and the receiver earns it \
+         (pending, like a sale).",
+    ),
     ("health", "Health and docs", "The service's state, this document and the page that renders it."),
 ];
 

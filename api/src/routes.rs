@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use actix_web::web;
 
 use crate::openapi::{Op, PREFIX, Routes};
-use crate::{catalogue, commerce, docs, health, invoicing, rooms, users, wallet};
+use crate::{catalogue, commerce, docs, gifts, health, invoicing, rooms, social, users, wallet};
 
 pub fn table(routes: &mut Routes) {
     routes.add(Method::GET, "/health", health::health,
@@ -24,6 +24,8 @@ pub fn table(routes: &mut Routes) {
     commerce::routes(routes);
     invoicing::routes(routes);
     rooms::routes(routes);
+    social::routes(routes);
+    gifts::routes(routes);
 }
 
 pub fn configure(config: &mut web::ServiceConfig) {

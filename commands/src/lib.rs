@@ -1,7 +1,7 @@
 //! The command side: loads aggregates from the event store, asks the pure `domain` to decide,
 //! and appends the resulting events atomically with expected versions and idempotency keys.
 //! `kernel` is the one path every command takes; each context (`users`, `wallet`, `catalogue`,
-//! `commerce`, `invoicing`, `rooms`, …) adds its
+//! `commerce`, `invoicing`, `rooms`, `social`, `gifts`, …) adds its
 //! commands on top of it.
 //!
 //! It never writes a table other than through the event store, and it holds no business rule:
@@ -11,10 +11,12 @@ pub mod catalogue;
 mod clock;
 pub mod commerce;
 mod context;
+pub mod gifts;
 pub mod invoicing;
 mod error;
 pub mod kernel;
 pub mod rooms;
+pub mod social;
 pub mod stream;
 pub mod users;
 pub mod wallet;
@@ -61,6 +63,8 @@ pub struct Commands {
     pub commerce: commerce::Commerce,
     pub invoicing: invoicing::Invoicing,
     pub rooms: rooms::Rooms,
+    pub social: social::Social,
+    pub gifts: gifts::Gifts,
 }
 
 impl Commands {
@@ -78,6 +82,8 @@ impl Commands {
             commerce: commerce::Commerce::new(kernel.clone(), commerce),
             invoicing: invoicing::Invoicing::new(kernel.clone()),
             rooms: rooms::Rooms::new(commerce::Commerce::new(kernel.clone(), commerce)),
+            social: social::Social::new(kernel.clone()),
+            gifts: gifts::Gifts::new(commerce::Commerce::new(kernel.clone(), commerce)),
             kernel,
         }
     }

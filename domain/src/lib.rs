@@ -5,18 +5,20 @@
 //! decision is reproducible from its inputs, and replaying the same events always rebuilds the
 //! same state.
 //!
-//! `kernel` is what every context builds on; each context (`users`, `wallet`, `catalogue`, `commerce`, `invoicing`, `rooms`, …) keeps its
+//! `kernel` is what every context builds on; each context (`users`, `wallet`, `catalogue`, `commerce`, `invoicing`, `rooms`, `social`, `gifts`, …) keeps its
 //! aggregates, events with their schema table, and rejections in a module of its own.
 
 pub mod catalogue;
 pub mod commerce;
+pub mod gifts;
 pub mod invoicing;
 pub mod kernel;
 pub mod ledger;
 pub mod money;
 pub mod rooms;
+pub mod social;
 pub mod users;
 pub mod wallet;
 
 /// Every context's events, upcasters and rejections: one line per context.
-pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS, &invoicing::EVENTS, &rooms::EVENTS];
+pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS, &invoicing::EVENTS, &rooms::EVENTS, &social::EVENTS, &gifts::EVENTS];

@@ -133,6 +133,11 @@ impl Money {
         Money::from_decimal(self.0 - other.0).ok()
     }
 
+    /// `self × count`, or `None` when the product would exceed [`MONEY_MAX`].
+    pub fn times(self, count: u32) -> Option<Money> {
+        Money::from_decimal(self.0.checked_mul(Decimal::from(count))?).ok()
+    }
+
     pub fn is_zero(self) -> bool {
         self.0.is_zero()
     }

@@ -112,7 +112,7 @@ proptest! {
 }
 
 fn sale(n: u128, price: &str) -> Sale {
-    Sale { order_item_id: id(60 + n), item: course(n), title: Title::parse("Course").unwrap(), speaker_id: id(300), unit_price: sar(price) }
+    Sale::one(id(60 + n), course(n), Title::parse("Course").unwrap(), id(300), sar(price))
 }
 
 fn placed(sales: Vec<Sale>) -> (Vec<OrderEvent>, Order) {

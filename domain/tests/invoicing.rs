@@ -111,12 +111,14 @@ fn invoice_of(prices: &[&str]) -> Vec<DocumentLine> {
     let sales = prices
         .iter()
         .enumerate()
-        .map(|(n, price)| Sale {
-            order_item_id: Uuid::from_u128(n as u128 + 1),
-            item: ItemRef { item_type: ItemType::Course, item_id: Uuid::from_u128(1000 + n as u128) },
-            title: Title::parse(&format!("Course {n}")).unwrap(),
-            speaker_id: Uuid::from_u128(77),
-            unit_price: sar(price),
+        .map(|(n, price)| {
+            Sale::one(
+                Uuid::from_u128(n as u128 + 1),
+                ItemRef { item_type: ItemType::Course, item_id: Uuid::from_u128(1000 + n as u128) },
+                Title::parse(&format!("Course {n}")).unwrap(),
+                Uuid::from_u128(77),
+                sar(price),
+            )
         })
         .collect();
     let place = OrderCommand::Place {

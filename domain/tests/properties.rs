@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::kernel::{Aggregate, DomainEvent};
 use domain::ledger::{Account, ProviderName, natural_balance};
 use domain::money::{MONEY_MAX, Money};
-use domain::wallet::{PurchaseCategory, Wallet, WalletCommand, WalletEvent};
+use domain::wallet::{EarningCategory, PurchaseCategory, Wallet, WalletCommand, WalletEvent};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -61,7 +61,7 @@ fn command() -> impl Strategy<Value = WalletCommand> {
             WalletCommand::DebitForPurchase { order_id, order_item_id: order_id, category, gross, vat, description: "purchase".to_owned() }
         }),
         3 => (small_id(), money(), time()).prop_map(|(order_id, amount, release_at)| {
-            WalletCommand::AddPendingEarnings { earning_id: order_id, order_id, amount, release_at, description: "sale".to_owned() }
+            WalletCommand::AddPendingEarnings { earning_id: order_id, order_id, category: EarningCategory::Earning, amount, release_at, description: "sale".to_owned() }
         }),
         2 => time().prop_map(|as_of| WalletCommand::SettlePending { as_of }),
         2 => small_id().prop_map(|order_item_id| WalletCommand::RefundPurchase { order_item_id }),

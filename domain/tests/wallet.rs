@@ -6,6 +6,7 @@ use domain::money::Money;
 use domain::kernel::testing::{self, Given};
 use domain::kernel::{DecodeError, DomainEvent, Rejection};
 use domain::wallet::{
+    EarningCategory,
     PurchaseCategory, STREAM_TYPE, Wallet, WalletCommand, WalletError, WalletEvent,
     WithdrawalStatus,
 };
@@ -82,6 +83,7 @@ fn earned(
         user_id: user(),
         earning_id: id(order),
         order_id: id(order),
+        category: EarningCategory::Earning,
         amount: sar(amount),
         release_at: at(release_day),
         description: "Arabic course sale".to_owned(),
@@ -153,6 +155,7 @@ fn earn(order: u128, amount: &str, release_day: u32) -> WalletCommand {
     WalletCommand::AddPendingEarnings {
         earning_id: id(order),
         order_id: id(order),
+        category: EarningCategory::Earning,
         amount: sar(amount),
         release_at: at(release_day),
         description: "Arabic course sale".to_owned(),

@@ -10,11 +10,13 @@
 pub mod catalogue;
 pub mod commerce;
 mod error;
+pub mod gifts;
 pub mod invoicing;
 mod live;
 mod rebuild;
 pub mod rooms;
 mod runtime;
+pub mod social;
 pub mod users;
 pub mod wallet;
 pub mod writes;
@@ -32,7 +34,7 @@ pub use runtime::{BoxFuture, Prepared, Projections, Projector, ProjectorRunner, 
 
 /// Every projector of the system, in the order operators see them: one line per context.
 pub fn all() -> Vec<Arc<dyn Projector>> {
-    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors(), invoicing::projectors(), rooms::projectors()].concat()
+    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors(), invoicing::projectors(), rooms::projectors(), social::projectors(), gifts::projectors()].concat()
 }
 
 /// The projector with this name (an operator's argument).
@@ -49,6 +51,8 @@ pub struct Queries {
     pub commerce: commerce::queries::CommerceQueries,
     pub invoicing: invoicing::queries::InvoiceQueries,
     pub rooms: rooms::queries::RoomQueries,
+    pub social: social::queries::SocialQueries,
+    pub gifts: gifts::queries::GiftQueries,
 }
 
 impl Queries {
@@ -59,7 +63,9 @@ impl Queries {
             catalogue: catalogue::queries::CatalogueQueries::new(pool.clone(), projections.applied(catalogue::CatalogueProjector::NAME)),
             commerce: commerce::queries::CommerceQueries::new(pool.clone()),
             invoicing: invoicing::queries::InvoiceQueries::new(pool.clone()),
-            rooms: rooms::queries::RoomQueries::new(pool, projections.applied(rooms::ConsultationsProjector::NAME)),
+            rooms: rooms::queries::RoomQueries::new(pool.clone(), projections.applied(rooms::ConsultationsProjector::NAME)),
+            social: social::queries::SocialQueries::new(pool.clone(), projections.applied(social::SocialProjector::NAME)),
+            gifts: gifts::queries::GiftQueries::new(pool),
         }
     }
 }

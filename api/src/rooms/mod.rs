@@ -15,7 +15,7 @@ use domain::kernel::DELETED_USER_NAME;
 use domain::rooms::booking::{BookingEvent, Rating, Review};
 use domain::rooms::room::{AccessType, Entry, RoomDetails, RoomEvent, RoomStatus};
 use domain::rooms::schedule::{Availability, DayOfWeek, SLOT_WINDOW_DAYS_MAX, parse_clock_time};
-use domain::users::{Role, Timezone};
+use domain::users::Role;
 use projections::rooms::queries::BookingSide;
 use projections::rooms::{ConsultationsProjector, RoomsProjector};
 use schemars::JsonSchema;
@@ -33,7 +33,7 @@ use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
 
 pub use jitsi::JoinView;
-pub use views::{AvailabilityView, BookingView, ProfileView, RatingView, RegistrationView, RoomView, SlotView};
+pub use views::{AvailabilityView, BookingView, ConsultationRatingView, RatingView, RegistrationView, RoomView, SlotView};
 
 const ROOMS: &[&str] = &[RoomsProjector::NAME];
 const CONSULTATIONS: &[&str] = &[ConsultationsProjector::NAME];
@@ -120,12 +120,6 @@ pub fn routes(routes: &mut Routes) {
             .data::<Vec<BookingView>>().errors(&[422])
             .description("`as=student` or `as=speaker` narrows the list; cancelled bookings leave it."));
 
-    routes.add(M::PATCH, "/me/profile", update_profile,
-        Op::new("auth", "Change my profile").auth().body::<ProfileRequest>().data::<ProfileView>().errors(&[422])
-            .description("`timezone` is an IANA name (`Europe/Berlin`); consultation availabilities are read in it."));
-    routes.add(M::GET, "/users/{username}", profile,
-        Op::new("auth", "A user's public profile").token_optional().reads(CONSULTATIONS).path_params(&["username"]).data::<ProfileView>()
-            .errors(&[404]));
 }
 
 pub const ROOM_SCHEDULED: Text = Text::new("room_scheduled", "The room is scheduled.", "تمت جدولة الغرفة.");
@@ -136,7 +130,6 @@ pub const AVAILABILITY_REMOVED: Text = Text::new("availability_removed", "The av
 pub const BOOKED: Text = Text::new("booked", "Your session is booked.", "تم حجز جلستك.");
 pub const BOOKING_UPDATED: Text = Text::new("booking_updated", "The booking is updated.", "تم تحديث الحجز.");
 pub const RATED: Text = Text::new("rated", "Thank you for your rating.", "شكراً لتقييمك.");
-pub const PROFILE_UPDATED: Text = Text::new("profile_updated", "Your profile is updated.", "تم تحديث ملفك الشخصي.");
 
 /// Messages of the context's conflicts and refusals (`own_item`, `not_available`,
 /// `already_registered`, `already_exists` and `invalid_state` are shared with other contexts).
@@ -169,7 +162,6 @@ pub const REASONS: &[Text] = &[
     Text::new("invalid_session_minutes", "must be 15 to 240 minutes", "يجب أن تكون من 15 إلى 240 دقيقة"),
     Text::new("session_longer_than_window", "is longer than the window", "أطول من الفترة المتاحة"),
     Text::new("not_a_slot", "is not one of the speaker's open slots", "ليس من المواعيد المتاحة لدى المتحدث"),
-    Text::new("invalid_timezone", "must be an IANA time zone name such as Asia/Riyadh", "يجب أن يكون اسم منطقة زمنية من IANA مثل Asia/Riyadh"),
     Text::new("invalid_rating", "must be a whole number from 1 to 5", "يجب أن يكون عدداً صحيحاً من 1 إلى 5"),
     Text::new("invalid_review", "must be 1 to 2,000 characters", "يجب أن يكون من 1 إلى 2000 حرف"),
     INVALID_STATUS,
@@ -518,36 +510,6 @@ pub async fn my_bookings(state: web::Data<AppState>, user: AuthUser, query: web:
     };
     let (total, rows) = state.queries.rooms.bookings(user.user_id, side, page, per_page).await?;
     Ok(Reply::ok(rows.into_iter().map(BookingView::from).collect::<Vec<_>>()).pagination(Pagination::new(page, per_page, total)))
-}
-
-// ---- profiles ----
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct ProfileRequest {
-    /// An IANA time zone name.
-    #[schemars(example = &"Asia/Riyadh")]
-    pub timezone: Option<String>,
-}
-
-pub async fn update_profile(state: web::Data<AppState>, user: AuthUser, body: Body) -> Result<Reply, ApiError> {
-    let input: ProfileRequest = json_body(&body)?;
-    let mut fields = Fields::default();
-    let timezone = fields.optional("timezone", input.timezone.as_deref().map(Timezone::parse)).flatten();
-    fields.done()?;
-    let mut position = None;
-    if let Some(timezone) = timezone {
-        position = state.commands.users.set_timezone(user.user_id, timezone, &user.context()).await?.position();
-    }
-    let found = state.commands.users.load(user.user_id).await?.ok_or(ApiError::InvalidToken)?;
-    let rating = state.queries.rooms.consultation_rating(user.user_id).await?;
-    Ok(Reply::ok(ProfileView::of(&found, rating)).message(&PROFILE_UPDATED).position(position))
-}
-
-pub async fn profile(state: web::Data<AppState>, username: web::Path<String>) -> Result<Reply, ApiError> {
-    let user_id = state.queries.users.id_of_username(&username).await?.ok_or(ApiError::NotFound)?;
-    let found = state.commands.users.load(user_id).await?.filter(|found| !found.is_erased()).ok_or(ApiError::NotFound)?;
-    let rating = state.queries.rooms.consultation_rating(user_id).await?;
-    Ok(Reply::ok(ProfileView::of(&found, rating)))
 }
 
 // ---- shared ----

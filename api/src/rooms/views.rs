@@ -1,4 +1,4 @@
-//! What rooms, registrations, availabilities, slots, bookings and profiles look like to clients.
+//! What rooms, registrations, availabilities, slots and bookings look like to clients.
 
 use std::collections::HashMap;
 
@@ -9,8 +9,7 @@ use domain::kernel::DELETED_USER_NAME;
 use domain::rooms::booking::BookingEvent;
 use domain::rooms::room::RoomEvent;
 use domain::rooms::schedule::{Availability, Slot};
-use domain::users::{Role, User};
-use projections::rooms::queries::{BookingRow, ConsultationRating, PersonRow, RoomRow};
+use projections::rooms::queries::{BookingRow, PersonRow, RoomRow};
 use schemars::JsonSchema;
 use serde::Serialize;
 use uuid::Uuid;
@@ -235,32 +234,3 @@ pub struct ConsultationRatingView {
     pub count: u64,
 }
 
-/// A user's public profile (the social context adds the rest of it).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ProfileView {
-    pub id: Uuid,
-    pub username: String,
-    pub name: String,
-    #[schemars(example = &"ar")]
-    pub language: String,
-    /// IANA name; consultation availabilities are read in it.
-    #[schemars(example = &"Asia/Riyadh")]
-    pub timezone: String,
-    pub is_speaker: bool,
-    /// What students rated the speaker's consultations.
-    pub consultation_rating: ConsultationRatingView,
-}
-
-impl ProfileView {
-    pub fn of(user: &User, rating: ConsultationRating) -> Self {
-        ProfileView {
-            id: user.id().unwrap_or_default(),
-            username: user.username().map_or_else(String::new, |username| username.as_str().to_owned()),
-            name: user.name().map_or_else(|| DELETED_USER_NAME.to_owned(), |name| name.as_str().to_owned()),
-            language: user.language().map_or("en", |language| language.as_str()).to_owned(),
-            timezone: user.timezone().as_str().to_owned(),
-            is_speaker: user.has_role(Role::Speaker),
-            consultation_rating: ConsultationRatingView { average: rating.average.map(sar), count: rating.count },
-        }
-    }
-}

@@ -132,7 +132,7 @@ impl Commerce {
                 for added in &chosen {
                     let listing = listing(&unit, added.item, buyer, now).await?;
                     buyable(&listing, buyer, added.item, &library.state)?;
-                    sales.push(Sale { order_item_id: Uuid::now_v7(), item: added.item, title: listing.title, speaker_id: listing.speaker_id, unit_price: listing.price });
+                    sales.push(Sale::one(Uuid::now_v7(), added.item, listing.title, listing.speaker_id, listing.price));
                 }
                 unit.decide(cart_stream, &mut cart, CartCommand::CheckOut { order_id, cart_item_ids: cart_item_ids.clone() })?;
                 let (order, placed) = self.sell(&unit, order_id, buyer, sales, now).await?;
@@ -146,7 +146,7 @@ impl Commerce {
                         ItemType::LiveRoom => {
                             rooms::take_seat(&unit, line.item.item_id, buyer, Some(paid_by), now).await?;
                         }
-                        ItemType::Consultation => return Err(CommandError::Internal("a consultation in a cart".into())),
+                        ItemType::Consultation | ItemType::Gift => return Err(CommandError::Internal("a consultation or gift in a cart".into())),
                     }
                 }
                 Ok(placed)
@@ -163,24 +163,26 @@ impl Commerce {
         let placed = unit.decide(order_stream, &mut order, place)?.remove(0);
         let release_at = now + self.settings.earnings_release;
         for line in order.state.lines() {
-            let split = line.split;
+            let (split, kind) = (line.split, line.item.item_type);
             if !split.unit_price.is_zero() {
                 unit.wallet(buyer, WalletCommand::DebitForPurchase {
                     order_id,
                     order_item_id: line.order_item_id,
-                    category: line.item.item_type.purchase_category(),
-                    gross: split.unit_price,
+                    category: kind.purchase_category(),
+                    gross: line.total(),
                     vat: split.vat,
                     description: line.title.to_string(),
                 });
             }
             if !split.earning.is_zero() {
+                let category = kind.earning_category();
                 unit.wallet(line.speaker_id, WalletCommand::AddPendingEarnings {
                     earning_id: line.order_item_id,
                     order_id,
+                    category,
                     amount: split.earning,
                     release_at,
-                    description: format!("Sale: {}", line.title),
+                    description: format!("{}: {}", category.label(), line.title),
                 });
             }
         }
@@ -217,6 +219,8 @@ impl Commerce {
                         }
                         ItemType::LiveRoom => rooms::free_seat(&unit, line.item.item_id, line.order_item_id, now).await?,
                         ItemType::Consultation => rooms::call_off_session(&unit, line.item.item_id, now).await?,
+                        // A gift was given when sent: the refund takes back the money only.
+                        ItemType::Gift => {}
                     }
                 }
                 Ok((order, refunded))
@@ -281,7 +285,7 @@ async fn listing(unit: &UnitOfWork, item: ItemRef, buyer: Uuid, now: DateTime<Ut
             })?;
             Ok(Listing { title: details.title().clone(), speaker_id: room.host_id(), price: details.price(), status: ListingStatus::Published })
         }
-        ItemType::Consultation => Err(CommandError::rejected(CommerceError::InvalidItemType)),
+        ItemType::Consultation | ItemType::Gift => Err(CommandError::rejected(CommerceError::InvalidItemType)),
     }
 }
 

@@ -273,7 +273,7 @@ impl Rooms {
             return Ok((None, None));
         }
         let (order_id, order_item_id) = (Uuid::now_v7(), Uuid::now_v7());
-        let sale = Sale { order_item_id, item, title, speaker_id, unit_price: price };
+        let sale = Sale::one(order_item_id, item, title, speaker_id, price);
         let (_, placed) = self.commerce.sell(unit, order_id, buyer, vec![sale], now).await?;
         Ok((Some(PaidBy { order_id, order_item_id }), Some(placed)))
     }

@@ -177,6 +177,10 @@ impl Users {
         self.kernel.execute(&user_stream(user_id), UserCommand::SetTimezone { timezone }, context).await
     }
 
+    pub async fn set_language(&self, user_id: Uuid, language: Language, context: &CommandContext) -> Result<Transacted<Loaded<User>>, CommandError> {
+        self.kernel.execute(&user_stream(user_id), UserCommand::SetLanguage { language }, context).await
+    }
+
     /// Revokes a token of a registered user until `expires_at`, answering the position of the
     /// `TokenRevoked` event. Revoking the same token again appends nothing and answers the first
     /// revocation's position.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::kernel::{ContextEvents, DomainEvent, Rejection, RejectionKind, every};
-use crate::wallet::PurchaseCategory;
+use crate::wallet::{EarningCategory, PurchaseCategory};
 
 /// The context's events, upcasters and rejections, for the kernel's registries.
 pub const EVENTS: ContextEvents = ContextEvents {
@@ -34,6 +34,8 @@ pub enum ItemType {
     /// A booked consultation session (the item id is the booking's): sold by its booking,
     /// never through a cart.
     Consultation,
+    /// A gift sent to someone (the item id is the catalogue gift's), sold by sending it.
+    Gift,
 }
 
 impl ItemType {
@@ -51,6 +53,7 @@ impl ItemType {
             ItemType::Book => "book",
             ItemType::LiveRoom => "live_room",
             ItemType::Consultation => "consultation",
+            ItemType::Gift => "gift",
         }
     }
 
@@ -61,6 +64,15 @@ impl ItemType {
             ItemType::Book => PurchaseCategory::Book,
             ItemType::LiveRoom => PurchaseCategory::LiveRoom,
             ItemType::Consultation => PurchaseCategory::Consultation,
+            ItemType::Gift => PurchaseCategory::Gift,
+        }
+    }
+
+    /// How the seller's wallet history names what a sale of this kind earned.
+    pub fn earning_category(self) -> EarningCategory {
+        match self {
+            ItemType::Gift => EarningCategory::Gift,
+            _ => EarningCategory::Earning,
         }
     }
 }

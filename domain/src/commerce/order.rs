@@ -30,7 +30,8 @@ impl RefundReason {
 
 crate::text_value!(RefundReason, CommerceError, |_| CommerceError::InvalidReason);
 
-/// One item a checkout sells, at the price it reads at that moment.
+/// One item a checkout sells, at the price it reads at that moment, `quantity` times (gifts are
+/// sent several at once; everything else sells one).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sale {
     pub order_item_id: Uuid,
@@ -38,6 +39,14 @@ pub struct Sale {
     pub title: Title,
     pub speaker_id: Uuid,
     pub unit_price: Money,
+    pub quantity: u32,
+}
+
+impl Sale {
+    /// One of an item.
+    pub fn one(order_item_id: Uuid, item: ItemRef, title: Title, speaker_id: Uuid, unit_price: Money) -> Sale {
+        Sale { order_item_id, item, title, speaker_id, unit_price, quantity: 1 }
+    }
 }
 
 /// A line of a placed order.
@@ -51,6 +60,13 @@ pub struct OrderLine {
     pub quantity: u32,
     #[serde(flatten)]
     pub split: LineSplit,
+}
+
+impl OrderLine {
+    /// What the line costs, VAT included: its unit price times its quantity (checked when placed).
+    pub fn total(&self) -> Money {
+        self.split.unit_price.times(self.quantity).unwrap_or(Money::MAX)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -181,8 +197,11 @@ impl Aggregate for Order {
                 if sales.is_empty() {
                     return Err(CommerceError::NoItems);
                 }
-                let prices: Vec<Money> = sales.iter().map(|sale| sale.unit_price).collect();
-                let (splits, totals) = pricing::split(&prices, commission_rate).ok_or(CommerceError::NotAvailable)?;
+                if sales.iter().any(|sale| sale.quantity == 0) {
+                    return Err(CommerceError::NoItems);
+                }
+                let prices: Option<Vec<Money>> = sales.iter().map(|sale| sale.unit_price.times(sale.quantity)).collect();
+                let (splits, totals) = prices.and_then(|prices| pricing::split(&prices, commission_rate)).ok_or(CommerceError::NotAvailable)?;
                 let lines = sales
                     .into_iter()
                     .zip(splits)
@@ -191,8 +210,9 @@ impl Aggregate for Order {
                         item: sale.item,
                         title: sale.title,
                         speaker_id: sale.speaker_id,
-                        quantity: 1,
-                        split,
+                        quantity: sale.quantity,
+                        // The split is of the whole line; the line shows the price of one.
+                        split: LineSplit { unit_price: sale.unit_price, ..split },
                     })
                     .collect();
                 let invoice_id = (!totals.total.is_zero()).then_some(invoice_id);
@@ -201,8 +221,8 @@ impl Aggregate for Order {
             OrderCommand::Refund { order_item_ids, reason, credit_note_id, refunded_at } => {
                 let order_id = self.id.ok_or(CommerceError::UnknownOrder)?;
                 let lines = self.refundable(order_item_ids)?;
-                let sum = |part: fn(&LineSplit) -> Money| lines.iter().try_fold(Money::ZERO, |sum, line| sum.checked_add(part(&line.split)));
-                let (Some(amount), Some(vat), Some(net)) = (sum(|s| s.unit_price), sum(|s| s.vat), sum(|s| s.net)) else {
+                let sum = |part: fn(&OrderLine) -> Money| lines.iter().try_fold(Money::ZERO, |sum, line| sum.checked_add(part(line)));
+                let (Some(amount), Some(vat), Some(net)) = (sum(OrderLine::total), sum(|l| l.split.vat), sum(|l| l.split.net)) else {
                     return Err(CommerceError::NotAvailable);
                 };
                 OrderEvent::OrderRefunded {

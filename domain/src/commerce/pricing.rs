@@ -57,10 +57,10 @@ impl From<CommissionRate> for Decimal {
     }
 }
 
-/// One line's share of a document.
+/// One line's share of a document: the price of one unit, and the parts of the whole line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineSplit {
-    /// The VAT-inclusive price, as listed.
+    /// The VAT-inclusive price of one unit, as listed.
     pub unit_price: Money,
     pub net: Money,
     pub vat: Money,

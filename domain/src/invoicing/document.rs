@@ -26,7 +26,7 @@ pub struct DocumentLine {
 }
 
 impl DocumentLine {
-    /// An order line as sold: quantity one at its VAT-inclusive price.
+    /// An order line as sold: its quantity at its VAT-inclusive unit price.
     pub fn of_order_line(line: &OrderLine) -> DocumentLine {
         DocumentLine {
             source_line_id: line.order_item_id,
@@ -35,7 +35,7 @@ impl DocumentLine {
             unit_price: line.split.unit_price,
             net: line.split.net,
             vat: line.split.vat,
-            total: line.split.unit_price,
+            total: line.total(),
         }
     }
 

@@ -319,6 +319,8 @@ pub enum UserCommand {
     RevokeToken { token_id: Uuid, expires_at: DateTime<Utc> },
     /// The zone the user's wall-clock times (consultation availabilities) are read in.
     SetTimezone { timezone: Timezone },
+    /// The language the application, its messages and notifications speak to the user in.
+    SetLanguage { language: Language },
 }
 
 /// Everything that can happen on a user stream.
@@ -343,19 +345,24 @@ pub enum UserEvent {
         user_id: Uuid,
         timezone: Timezone,
     },
+    LanguageChanged {
+        user_id: Uuid,
+        language: Language,
+    },
 }
 
 pub const USER_REGISTERED: EventType = EventType::new("UserRegistered", 2);
 pub const TOKEN_REVOKED: EventType = EventType::new("TokenRevoked", 1);
 pub const TIMEZONE_CHANGED: EventType = EventType::new("TimezoneChanged", 1);
+pub const LANGUAGE_CHANGED: EventType = EventType::new("LanguageChanged", 1);
 
 impl DomainEvent for UserEvent {
-    const TYPES: &'static [EventType] = &[USER_REGISTERED, TOKEN_REVOKED, TIMEZONE_CHANGED];
+    const TYPES: &'static [EventType] = &[USER_REGISTERED, TOKEN_REVOKED, TIMEZONE_CHANGED, LANGUAGE_CHANGED];
 
     fn data_subject(&self) -> Option<Uuid> {
         match self {
             UserEvent::UserRegistered { user_id, .. } => Some(*user_id),
-            UserEvent::TokenRevoked { .. } | UserEvent::TimezoneChanged { .. } => None,
+            UserEvent::TokenRevoked { .. } | UserEvent::TimezoneChanged { .. } | UserEvent::LanguageChanged { .. } => None,
         }
     }
 }
@@ -363,7 +370,10 @@ impl DomainEvent for UserEvent {
 impl UserEvent {
     pub fn user_id(&self) -> Uuid {
         match self {
-            UserEvent::UserRegistered { user_id, .. } | UserEvent::TokenRevoked { user_id, .. } | UserEvent::TimezoneChanged { user_id, .. } => *user_id,
+            UserEvent::UserRegistered { user_id, .. }
+            | UserEvent::TokenRevoked { user_id, .. }
+            | UserEvent::TimezoneChanged { user_id, .. }
+            | UserEvent::LanguageChanged { user_id, .. } => *user_id,
         }
     }
 }
@@ -506,6 +516,9 @@ impl Aggregate for User {
             // Setting the zone it already has changes nothing.
             (Some(_), UserCommand::SetTimezone { timezone }) if timezone == self.timezone => Ok(vec![]),
             (Some(profile), UserCommand::SetTimezone { timezone }) => Ok(vec![UserEvent::TimezoneChanged { user_id: profile.id, timezone }]),
+            (None, UserCommand::SetLanguage { .. }) => Err(UserError::NotRegistered),
+            (Some(profile), UserCommand::SetLanguage { language }) if language == profile.language => Ok(vec![]),
+            (Some(profile), UserCommand::SetLanguage { language }) => Ok(vec![UserEvent::LanguageChanged { user_id: profile.id, language }]),
         }
     }
 
@@ -527,6 +540,11 @@ impl Aggregate for User {
                 self.revoked_tokens.insert(*token_id, *expires_at);
             }
             UserEvent::TimezoneChanged { timezone, .. } => self.timezone = timezone.clone(),
+            UserEvent::LanguageChanged { language, .. } => {
+                if let Some(profile) = self.profile.as_mut() {
+                    profile.language = *language;
+                }
+            }
         }
     }
 }

@@ -61,6 +61,32 @@ impl PurchaseCategory {
     }
 }
 
+/// What a seller's wallet history calls an earning: a sale's, or a gift's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EarningCategory {
+    #[default]
+    Earning,
+    Gift,
+}
+
+impl EarningCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EarningCategory::Earning => "earning",
+            EarningCategory::Gift => "gift",
+        }
+    }
+
+    /// How an earning's description starts.
+    pub fn label(self) -> &'static str {
+        match self {
+            EarningCategory::Earning => "Sale",
+            EarningCategory::Gift => "Gift",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum WalletCommand {
     Open {
@@ -83,6 +109,7 @@ pub enum WalletCommand {
     AddPendingEarnings {
         earning_id: Uuid,
         order_id: Uuid,
+        category: EarningCategory,
         amount: Money,
         release_at: DateTime<Utc>,
         description: String,
@@ -213,6 +240,9 @@ pub enum WalletEvent {
         user_id: Uuid,
         earning_id: Uuid,
         order_id: Uuid,
+        /// Absent from earnings added before gifts existed: those were all sales.
+        #[serde(default)]
+        category: EarningCategory,
         amount: Money,
         release_at: DateTime<Utc>,
         description: String,
@@ -564,7 +594,7 @@ impl Aggregate for Wallet {
                     postings,
                 }
             }
-            WalletCommand::AddPendingEarnings { earning_id, order_id, amount, release_at, description } => {
+            WalletCommand::AddPendingEarnings { earning_id, order_id, category, amount, release_at, description } => {
                 require_positive(amount)?;
                 if self.earnings.contains_key(&earning_id) {
                     // An earning is credited once, however often the command is repeated.
@@ -576,6 +606,7 @@ impl Aggregate for Wallet {
                     user_id,
                     earning_id,
                     order_id,
+                    category,
                     amount,
                     release_at,
                     description,

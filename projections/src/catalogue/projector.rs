@@ -76,7 +76,7 @@ impl Projector for CatalogueProjector {
                 let sql = match item.item_type {
                     ItemType::Course => format!("UPDATE {{courses}} SET students_count = students_count {change} WHERE id = ?"),
                     ItemType::Book => format!("UPDATE {{books}} SET purchases_count = purchases_count {change} WHERE id = ?"),
-                    ItemType::LiveRoom | ItemType::Consultation => continue,
+                    ItemType::LiveRoom | ItemType::Consultation | ItemType::Gift => continue,
                 };
                 writes.execute(sql, vec![item.item_id.into()]);
             }

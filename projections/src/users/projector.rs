@@ -65,6 +65,7 @@ impl Projector for UsersProjector {
         {
             let mut users = Vec::new();
             let mut revoked = Vec::new();
+            let mut languages = Vec::new();
             for event in events {
                 match crate::decode::<UserEvent>(event)? {
                     Some(UserEvent::UserRegistered {
@@ -94,11 +95,12 @@ impl Projector for UsersProjector {
                         expires_at,
                         revoked_at: event.recorded_at,
                     }),
+                    Some(UserEvent::LanguageChanged { user_id, language }) => languages.push((user_id, language.as_str())),
                     // The consultations read model keeps time zones.
                     Some(UserEvent::TimezoneChanged { .. }) | None => {}
                 }
             }
-            Ok(Box::new(UsersBatch { users, revoked }))
+            Ok(Box::new(UsersBatch { users, revoked, languages }))
         }
     }
 }
@@ -106,12 +108,19 @@ impl Projector for UsersProjector {
 struct UsersBatch {
     users: Vec<UserRow>,
     revoked: Vec<RevokedTokenRow>,
+    /// Changes of language, in order, after the registrations of the same batch.
+    languages: Vec<(Uuid, &'static str)>,
 }
 
 impl Prepared for UsersBatch {
     fn write<'a>(self: Box<Self>, connection: &'a mut MySqlConnection, tables: Tables) -> BoxFuture<'a, Result<(), ProjectionError>> {
         Box::pin(async move {
             insert_users(connection, tables, &self.users).await?;
+            for (user_id, language) in &self.languages {
+                let sql = format!("UPDATE {} SET language = ? WHERE id = ?", tables.name("users"));
+                // Table names are constants, never input.
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(*language).bind(user_id).execute(&mut *connection).await?;
+            }
             insert_revoked_tokens(connection, tables, &self.revoked).await
         })
     }

@@ -79,8 +79,8 @@ pub fn transaction_row(event: &RecordedEvent, wallet_event: &WalletEvent) -> Opt
         WalletEvent::WalletDebited { order_id, order_item_id, category, amount, description, .. } => {
             ("debit", category.as_str(), COMPLETED, *amount, "order", *order_id, *order_item_id, same(description))
         }
-        WalletEvent::EarningsAdded { earning_id, order_id, amount, description, .. } => {
-            ("credit", "earning", PENDING, *amount, "order", *order_id, *earning_id, same(description))
+        WalletEvent::EarningsAdded { earning_id, order_id, category, amount, description, .. } => {
+            ("credit", category.as_str(), PENDING, *amount, "order", *order_id, *earning_id, same(description))
         }
         WalletEvent::PendingSettled { amount, order_ids, .. } => (
             "credit",
@@ -261,7 +261,7 @@ impl Prepared for WalletBatch {
             }
             // After the inserts: a release may follow its earning in the same batch.
             for change in &self.earnings {
-                let sql = format!("UPDATE {} SET status = ? WHERE user_id = ? AND category = 'earning' AND reference = ?", tables.name("wallet_transactions"));
+                let sql = format!("UPDATE {} SET status = ? WHERE user_id = ? AND category IN ('earning', 'gift') AND reference = ?", tables.name("wallet_transactions"));
                 sqlx::query(sqlx::AssertSqlSafe(sql)).bind(change.status).bind(change.user_id).bind(change.earning_id.to_string()).execute(&mut *connection).await?;
                 let sql = format!("DELETE FROM {} WHERE earning_id = ?", tables.name("pending_earnings"));
                 sqlx::query(sqlx::AssertSqlSafe(sql)).bind(change.earning_id).execute(&mut *connection).await?;

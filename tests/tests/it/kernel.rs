@@ -8,7 +8,7 @@ use commands::{CommandContext, CommandError, Commands, Transacted};
 use domain::ledger::ProviderName;
 use domain::money::{Money, vat_split};
 use domain::wallet::top_up::TopUp;
-use domain::wallet::{PurchaseCategory, WalletCommand, WalletError};
+use domain::wallet::{EarningCategory, PurchaseCategory, WalletCommand, WalletError};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -49,7 +49,7 @@ async fn sell(commands: &Commands, buyer: Uuid, seller: Uuid, price: &str) -> Re
                     vat,
                     description: "Rhetoric".into(),
                 });
-                unit.wallet(seller, WalletCommand::AddPendingEarnings { earning_id: order_id, order_id, amount: net, release_at, description: "Sale".into() });
+                unit.wallet(seller, WalletCommand::AddPendingEarnings { earning_id: order_id, order_id, category: EarningCategory::Earning, amount: net, release_at, description: "Sale".into() });
                 Ok(())
             })
             .await

@@ -7,7 +7,7 @@ use commands::CommandContext;
 use commands::wallet::stream as wallet_stream;
 use domain::ledger::ProviderName;
 use domain::money::Money;
-use domain::wallet::{PurchaseCategory, WalletCommand};
+use domain::wallet::{EarningCategory, PurchaseCategory, WalletCommand};
 use event_store::RecordedEvent;
 use replay_tools::{Cli, ExitStatus};
 use rust_decimal::Decimal;
@@ -54,6 +54,7 @@ impl Harness {
             WalletCommand::AddPendingEarnings {
                 earning_id: Uuid::now_v7(),
                 order_id: Uuid::now_v7(),
+                category: EarningCategory::Earning,
                 amount: money("20.00"),
                 release_at: released,
                 description: "Course sale".into(),

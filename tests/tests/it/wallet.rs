@@ -9,7 +9,7 @@ use commands::wallet::stream as wallet_stream;
 use commands::{CommandContext, CommandError, Outcome, Transacted};
 use domain::ledger::ProviderName;
 use domain::money::Money;
-use domain::wallet::{PurchaseCategory, WalletCommand, WalletError, WalletEvent};
+use domain::wallet::{EarningCategory, PurchaseCategory, WalletCommand, WalletError, WalletEvent};
 use event_store::relay::{Deployment, Relay, RelayConfig};
 use event_store::{AppendRequest, ExpectedVersion, NewEvent};
 use projections::wallet::WalletProjector;
@@ -86,7 +86,7 @@ async fn a_wallet_lifecycle_projects_balances_transactions_and_a_balanced_ledger
     h.run(user, purchase("115.00")).await.unwrap();
     let order = Uuid::now_v7();
     let released = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    h.run(user, WalletCommand::AddPendingEarnings { earning_id: order, order_id: order, amount: money("70.00"), release_at: released, description: "Course sale".into() })
+    h.run(user, WalletCommand::AddPendingEarnings { earning_id: order, order_id: order, category: EarningCategory::Earning, amount: money("70.00"), release_at: released, description: "Course sale".into() })
         .await
         .unwrap();
     h.run(user, WalletCommand::SettlePending { as_of: released }).await.unwrap();
