@@ -415,9 +415,11 @@ impl Generators {
         }));
         schemas.insert("PageMeta".into(), json!({
             "type": "object",
-            "description": "What a list's answer says besides its data: which page it is.",
+            "description": "What a list's answer says besides its data: which page it is, and for a cursor list (the feed) where \
+                            the next page starts (absent at the end).",
             "required": ["pagination"],
-            "properties": { "position": position, "pagination": pagination }
+            "properties": { "position": position, "pagination": pagination,
+                            "next_cursor": { "type": "string", "examples": ["1042"], "description": "Send it as `cursor` for the next page." } }
         }));
         schemas.insert("ErrorEnvelope".into(), json!({
             "type": "object",

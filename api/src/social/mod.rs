@@ -18,6 +18,7 @@ use domain::users::{Language, Role, Timezone};
 use projections::rooms::ConsultationsProjector;
 use projections::social::SocialProjector;
 use projections::social::queries::PostRow;
+use projections::users::UsersProjector;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -35,7 +36,8 @@ use crate::startup::AppState;
 pub use views::{CommentView, FollowRequestView, FollowView, PersonView, PostView, ProfileView, ReactionView, ReportView};
 
 const SOCIAL: &[&str] = &[SocialProjector::NAME];
-const PROFILES: &[&str] = &[SocialProjector::NAME, ConsultationsProjector::NAME];
+/// A profile joins the user's registration, their time zone and what they wrote.
+const PROFILES: &[&str] = &[UsersProjector::NAME, SocialProjector::NAME, ConsultationsProjector::NAME];
 /// The feed's page size when the client names none, and its most.
 const FEED_LIMIT_DEFAULT: u64 = 20;
 const FEED_LIMIT_MAX: u64 = 50;
@@ -228,7 +230,6 @@ pub async fn update_profile(state: web::Data<AppState>, user: AuthUser, body: Bo
     let mut fields = Fields::default();
     let language = fields.optional("language", input.language.as_deref().map(Language::parse)).flatten();
     let timezone = fields.optional("timezone", input.timezone.as_deref().map(Timezone::parse)).flatten();
-    fields.done()?;
     let profile = ProfileChange {
         headline: input.headline,
         bio: input.bio,
@@ -239,6 +240,10 @@ pub async fn update_profile(state: web::Data<AppState>, user: AuthUser, body: Bo
         expertise: input.expertise,
         is_private: input.is_private,
     };
+    for problem in profile.problems() {
+        fields.check::<(), _>(Err(problem));
+    }
+    fields.done()?;
     let updated = state.commands.social.update_profile(user.user_id, ProfileUpdate { profile, language, timezone }, &user.context()).await?;
     let position = updated.position();
     if let Some(position) = position {

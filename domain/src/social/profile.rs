@@ -48,6 +48,20 @@ pub struct ProfileChange {
 }
 
 impl ProfileChange {
+    /// Every field this change gets wrong, for an answer that names them all.
+    pub fn problems(&self) -> Vec<SocialError> {
+        let fields = [
+            ProfileChange { headline: self.headline.clone(), ..ProfileChange::default() },
+            ProfileChange { bio: self.bio.clone(), ..ProfileChange::default() },
+            ProfileChange { location: self.location.clone(), ..ProfileChange::default() },
+            ProfileChange { social_links: self.social_links.clone(), ..ProfileChange::default() },
+            ProfileChange { avatar_url: self.avatar_url.clone(), ..ProfileChange::default() },
+            ProfileChange { cover_url: self.cover_url.clone(), ..ProfileChange::default() },
+            ProfileChange { expertise: self.expertise.clone(), ..ProfileChange::default() },
+        ];
+        fields.iter().filter_map(|field| field.applied_to(&ProfileDetails::default()).err()).collect()
+    }
+
     /// `details` with this change made, every changed field checked.
     fn applied_to(&self, details: &ProfileDetails) -> Result<ProfileDetails, SocialError> {
         let one_line = |value: &Option<String>, max: usize, refused: SocialError| -> Result<Option<String>, SocialError> {

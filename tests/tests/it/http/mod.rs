@@ -13,6 +13,7 @@ mod demo;
 mod invoicing;
 mod platform;
 mod rooms;
+mod social;
 mod users;
 mod wallet;
 
