@@ -681,7 +681,7 @@ mod tests {
         for (name, operation) in operations(&document) {
             let header = |header: &str| operation["parameters"].as_array().into_iter().flatten().find(|p| p["name"] == header && p["in"] == "header");
             assert_eq!(header("X-Min-Position").is_some(), name.starts_with("get "), "X-Min-Position on {name}");
-            let money_moving = ["/wallet/top-ups", "/wallet/withdrawals", "/approve", "/reject", "/cart/checkout", "/refund", "/consultations/bookings"].iter().any(|path| name.ends_with(path));
+            let money_moving = ["/wallet/top-ups", "/wallet/withdrawals", "withdrawals/{id}/approve", "withdrawals/{id}/reject", "/cart/checkout", "/refund", "/consultations/bookings", "/gifts/send"].iter().any(|path| name.ends_with(path));
             assert_eq!(header("Idempotency-Key").is_some_and(|h| h["required"] == true), money_moving, "Idempotency-Key on {name}");
         }
     }

@@ -171,6 +171,7 @@ pub struct GiftRequest {
     pub name_en: String,
     #[schemars(example = &"وردة")]
     pub name_ar: String,
+    #[schemars(example = &"https://cdn.example.com/gifts/rose.png")]
     pub icon_url: String,
     #[schemars(example = &"5.00")]
     pub price: String,
@@ -185,6 +186,7 @@ pub struct GiftChangeRequest {
     pub icon_url: Option<String>,
     pub price: Option<String>,
     pub sort_order: Option<i64>,
+    #[schemars(example = false)]
     pub is_active: Option<bool>,
 }
 
@@ -198,7 +200,9 @@ pub struct ContextRequest {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SendRequest {
+    #[schemars(example = &"0193b0e4-7c1a-7b55-9a3e-5b2f4c7d8e90")]
     pub gift_id: Uuid,
+    #[schemars(example = &"0193b0e4-7c1a-7b55-9a3e-5b2f4c7d8e91")]
     pub receiver_id: Uuid,
     /// 1–100.
     #[schemars(example = 3)]

@@ -254,6 +254,7 @@ pub async fn update_profile(state: web::Data<AppState>, user: AuthUser, body: Bo
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct InterestsRequest {
+    #[schemars(example = &["0193b0e4-7c1a-7b55-9a3e-5b2f4c7d8e90"])]
     pub category_ids: Vec<Uuid>,
 }
 
@@ -342,6 +343,7 @@ pub struct PostRequest {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PostEditRequest {
+    #[schemars(example = &"Today's lesson, corrected: the rules of madd.")]
     pub content: Option<String>,
     pub media_urls: Option<Vec<String>>,
 }
@@ -433,6 +435,7 @@ pub async fn feed(state: web::Data<AppState>, user: AuthUser, query: web::Query<
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ShareRequest {
     /// What the sharer says about it.
+    #[schemars(example = &"Worth reading")]
     pub comment: Option<String>,
 }
 
