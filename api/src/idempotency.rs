@@ -105,6 +105,16 @@ pub fn appended<T>(transacted: Transacted<T>) -> Result<(T, u64), ApiError> {
     }
 }
 
+/// The value and position of a set-like command without an idempotency key: its append's
+/// position, or the store's head when it changed nothing (the state asked for already held).
+pub async fn settled<T>(state: &AppState, transacted: Transacted<T>) -> Result<(T, u64), ApiError> {
+    match transacted {
+        Transacted::Done { value, position: Some(position), .. } => Ok((value, position)),
+        Transacted::Done { value, position: None, .. } => Ok((value, state.commands.kernel.head().await?.position)),
+        Transacted::Replayed { .. } => Err(ApiError::internal("a command replayed without a key")),
+    }
+}
+
 /// The event of this kind in a command's first append, to answer its repeat.
 pub fn first_event<E: domain::kernel::DomainEvent>(events: &[RecordedEvent], kind: fn(&E) -> bool) -> Result<E, ApiError> {
     events

@@ -21,7 +21,7 @@ use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
 use crate::extract::{Body, Fields, PageQuery, json_body};
 use crate::i18n::Text;
-use crate::idempotency::{self, Keyed, appended, first_event};
+use crate::idempotency::{self, Keyed, appended, first_event, settled};
 use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
 use crate::wallet::sar;
@@ -252,10 +252,9 @@ pub async fn change(state: web::Data<AppState>, user: AuthUser, id: web::Path<St
     };
     fields.done()?;
     let changed = state.commands.gifts.change(gift_id, change, &user.context()).await?;
-    let position = changed.position();
-    let gift = state.commands.gifts.gift(gift_id).await?.state;
-    let (Some(gift_id), Some(details)) = (gift.id(), gift.details()) else { return Err(ApiError::NotFound) };
-    Ok(Reply::ok(GiftView::of(gift_id, details, gift.is_active())).message(&GIFT_SAVED).position(position))
+    let (gift, position) = settled(&state, changed).await?;
+    let (Some(gift_id), Some(details)) = (gift.state.id(), gift.state.details()) else { return Err(ApiError::NotFound) };
+    Ok(Reply::ok(GiftView::of(gift_id, details, gift.state.is_active())).message(&GIFT_SAVED).position(Some(position)))
 }
 
 pub async fn send(request: HttpRequest, state: web::Data<AppState>, user: AuthUser, body: Body) -> Result<HttpResponse, ApiError> {

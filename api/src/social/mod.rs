@@ -29,7 +29,7 @@ use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
 use crate::extract::{Body, Fields, PageQuery, json_body, present};
 use crate::i18n::Text;
-use crate::idempotency::appended;
+use crate::idempotency::{appended, settled};
 use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
 
@@ -245,11 +245,7 @@ pub async fn update_profile(state: web::Data<AppState>, user: AuthUser, body: Bo
     }
     fields.done()?;
     let updated = state.commands.social.update_profile(user.user_id, ProfileUpdate { profile, language, timezone }, &user.context()).await?;
-    let position = updated.position();
-    if let Some(position) = position {
-        state.shown(PROFILES, position).await?;
-    }
-    Ok(Reply::ok(shown_profile(&state, Some(user.user_id), user.user_id).await?).message(&PROFILE_UPDATED).position(position))
+    profile_changed(&state, &user, updated).await
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -261,11 +257,14 @@ pub struct InterestsRequest {
 pub async fn set_interests(state: web::Data<AppState>, user: AuthUser, body: Body) -> Result<Reply, ApiError> {
     let input: InterestsRequest = json_body(&body)?;
     let set = state.commands.social.set_interests(user.user_id, input.category_ids, &user.context()).await?;
-    let position = set.position();
-    if let Some(position) = position {
-        state.shown(PROFILES, position).await?;
-    }
-    Ok(Reply::ok(shown_profile(&state, Some(user.user_id), user.user_id).await?).message(&PROFILE_UPDATED).position(position))
+    profile_changed(&state, &user, set).await
+}
+
+/// The caller's profile once the read models show the change.
+async fn profile_changed(state: &AppState, user: &AuthUser, changed: commands::Transacted<()>) -> Result<Reply, ApiError> {
+    let ((), position) = settled(state, changed).await?;
+    state.shown(PROFILES, position).await?;
+    Ok(Reply::ok(shown_profile(state, Some(user.user_id), user.user_id).await?).message(&PROFILE_UPDATED).position(Some(position)))
 }
 
 pub async fn follow(state: web::Data<AppState>, user: AuthUser, username: web::Path<String>) -> Result<Reply, ApiError> {
@@ -280,17 +279,10 @@ pub async fn unfollow(state: web::Data<AppState>, user: AuthUser, username: web:
     follow_answer(&state, unfollowed).await
 }
 
-/// Where the follower stands now; the position of what changed (of the last event when nothing did).
+/// Where the follower stands now.
 async fn follow_answer(state: &AppState, outcome: commands::Transacted<domain::social::follow::FollowStatus>) -> Result<Reply, ApiError> {
-    let position = match outcome.position() {
-        Some(position) => position,
-        None => state.commands.kernel.head().await?.position,
-    };
-    let status = match &outcome {
-        commands::Transacted::Done { value, .. } => value.as_str(),
-        commands::Transacted::Replayed { .. } => return Err(ApiError::internal("a follow replayed without a key")),
-    };
-    Ok(Reply::ok(FollowView { follow_status: status }).message(&FOLLOW_UPDATED).position(Some(position)))
+    let (status, position) = settled(state, outcome).await?;
+    Ok(Reply::ok(FollowView { follow_status: status.as_str() }).message(&FOLLOW_UPDATED).position(Some(position)))
 }
 
 pub async fn followers(state: web::Data<AppState>, username: web::Path<String>, query: web::Query<PageQuery>) -> Result<Reply, ApiError> {
@@ -468,33 +460,33 @@ fn reaction(body: &Body) -> Result<Reaction, ApiError> {
 }
 
 /// The caller's reaction after a change, and the position to read it at.
-fn reacted<T>(outcome: commands::Transacted<T>, now: Option<Reaction>, head: u64) -> Reply {
-    let position = outcome.position().unwrap_or(head);
-    Reply::ok(ReactionView { reaction: now.map(Reaction::as_str) }).message(&REACTED).position(Some(position))
+async fn reacted<T>(state: &AppState, outcome: commands::Transacted<T>, now: Option<Reaction>) -> Result<Reply, ApiError> {
+    let (_, position) = settled(state, outcome).await?;
+    Ok(Reply::ok(ReactionView { reaction: now.map(Reaction::as_str) }).message(&REACTED).position(Some(position)))
 }
 
 pub async fn react_to_post(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, body: Body) -> Result<Reply, ApiError> {
     let post_id = parse_id(&id)?;
     let reaction = reaction(&body)?;
     let outcome = state.commands.social.react_to_post(as_viewer(&user), post_id, Some(reaction), &user.context()).await?;
-    Ok(reacted(outcome, Some(reaction), state.commands.kernel.head().await?.position))
+    reacted(&state, outcome, Some(reaction)).await
 }
 
 pub async fn unreact_to_post(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     let outcome = state.commands.social.react_to_post(as_viewer(&user), parse_id(&id)?, None, &user.context()).await?;
-    Ok(reacted(outcome, None, state.commands.kernel.head().await?.position))
+    reacted(&state, outcome, None).await
 }
 
 pub async fn react_to_comment(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, body: Body) -> Result<Reply, ApiError> {
     let comment_id = parse_id(&id)?;
     let reaction = reaction(&body)?;
     let outcome = state.commands.social.react_to_comment(as_viewer(&user), comment_id, Some(reaction), &user.context()).await?;
-    Ok(reacted(outcome, Some(reaction), state.commands.kernel.head().await?.position))
+    reacted(&state, outcome, Some(reaction)).await
 }
 
 pub async fn unreact_to_comment(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     let outcome = state.commands.social.react_to_comment(as_viewer(&user), parse_id(&id)?, None, &user.context()).await?;
-    Ok(reacted(outcome, None, state.commands.kernel.head().await?.position))
+    reacted(&state, outcome, None).await
 }
 
 // ---- comments ----
@@ -541,7 +533,7 @@ pub async fn comments(state: web::Data<AppState>, viewer: Viewer, id: web::Path<
 
 pub async fn delete_comment(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<Reply, ApiError> {
     let deleted = state.commands.social.delete_comment(as_viewer(&user), parse_id(&id)?, &user.context()).await?;
-    let position = deleted.position().unwrap_or(state.commands.kernel.head().await?.position);
+    let (_, position) = settled(&state, deleted).await?;
     Ok(Reply::ok(()).message(&DELETED).position(Some(position)))
 }
 

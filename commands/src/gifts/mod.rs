@@ -68,10 +68,6 @@ impl Gifts {
         self.kernel.execute(&gift_stream(gift_id), GiftCommand::Change { change }, context).await
     }
 
-    pub async fn gift(&self, gift_id: Uuid) -> Result<Loaded<Gift>, CommandError> {
-        self.kernel.read(&gift_stream(gift_id)).await
-    }
-
     /// Sends a gift from the sender's wallet: the transfer, its order, debit and the receiver's
     /// pending earning in one append, or nothing (`insufficient_funds` when the wallet cannot pay).
     #[tracing::instrument(skip_all, fields(%sender, gift_id = %sending.gift_id))]
