@@ -1,19 +1,23 @@
 //! Load over HTTP against a running server; prints one JSON line.
 //!
-//! `api-bench --url URL --scenario wallet-read|top-up|catalogue-search|checkout|…|slots|room-register --clients N --seconds S`
+//! `api-bench --url URL --scenario wallet-read|top-up|catalogue-search|checkout|…|feed|feed-lag --clients N --seconds S`
 //!
 //! The server must allow the load: start it with a high `RATE_LIMIT_PER_MINUTE` and
 //! `AUTH_RATE_LIMIT_PER_MINUTE` (see `scripts/api-bench.sh`). `top-up` and `checkout` sign the
 //! provider's notifications with `PAYMENT_SANDBOX_SECRET`, as the sandbox provider would.
 //! `catalogue-search` and `checkout` first publish `--courses` courses (10,000 by default) if the
 //! catalogue has fewer, which needs an admin (`BENCH_ADMIN_EMAIL`, `BENCH_ADMIN_PASSWORD`) for
-//! their category.
+//! their category. `feed` and `feed-lag` read and write as the users of `social-data`'s data set
+//! (`--feed-users` of them), which must be in the store; they wait until every projector has
+//! caught up with it before the clock starts.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use bench::social_graph;
 use clap::{Parser, ValueEnum};
 use hmac::{Hmac, Mac};
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use uuid::Uuid;
@@ -42,6 +46,13 @@ enum Scenario {
     /// order, debit and the host's pending earning in one append). Clients spread over
     /// `--rooms` rooms.
     RoomRegister,
+    /// GET /feed, first page, each client rotating over its share of `--readers` users of the
+    /// social data set.
+    Feed,
+    /// POST /posts by one user at `--post-rate` posts a second in all, then the feed of one of
+    /// their followers read with `X-Min-Position` at the post's position, which must show it: the
+    /// read's latency is how long the post took to reach the follower's feed (its lag).
+    FeedLag,
 }
 
 #[derive(Parser, Debug)]
@@ -64,6 +75,15 @@ struct Args {
     /// Paid rooms the registration scenario spreads its clients over.
     #[arg(long, default_value_t = 400)]
     rooms: usize,
+    /// Users in the social data set (`social-data --users`).
+    #[arg(long, default_value_t = 10_000)]
+    feed_users: usize,
+    /// Distinct users whose feeds the feed scenario reads.
+    #[arg(long, default_value_t = 1_024)]
+    readers: usize,
+    /// Posts a second the feed-lag scenario writes, all clients together.
+    #[arg(long, default_value_t = 500)]
+    post_rate: u64,
     #[arg(long, env = "BENCH_ADMIN_EMAIL")]
     admin_email: Option<String>,
     #[arg(long, env = "BENCH_ADMIN_PASSWORD", hide_env_values = true)]
@@ -84,11 +104,11 @@ async fn main() -> anyhow::Result<()> {
     let url = args.url.trim_end_matches('/').to_owned();
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
     let secret = match args.scenario {
-        Scenario::WalletRead | Scenario::CatalogueSearch | Scenario::Slots => None,
+        Scenario::WalletRead | Scenario::CatalogueSearch | Scenario::Slots | Scenario::Feed | Scenario::FeedLag => None,
         _ => Some(args.sandbox_secret.clone().context("top-up and the buying scenarios need PAYMENT_SANDBOX_SECRET")?),
     };
     let courses = match args.scenario {
-        Scenario::WalletRead | Scenario::TopUp | Scenario::Slots | Scenario::RoomRegister => Vec::new(),
+        Scenario::WalletRead | Scenario::TopUp | Scenario::Slots | Scenario::RoomRegister | Scenario::Feed | Scenario::FeedLag => Vec::new(),
         _ => publish_courses(&http, &url, &args).await?,
     };
 
@@ -125,6 +145,15 @@ async fn main() -> anyhow::Result<()> {
         _ => None,
     };
 
+    // Feed readers (client c reads as its share of them in turn), and the feed-lag pairs: a writer,
+    // and a follower of theirs who reads.
+    let (readers, writers) = match args.scenario {
+        Scenario::Feed => (feed_readers(&http, &url, &args).await?, Vec::new()),
+        Scenario::FeedLag => (Vec::new(), feed_writers(&http, &url, &args).await?),
+        _ => (Vec::new(), Vec::new()),
+    };
+    let post_every = Duration::from_secs_f64(args.clients as f64 / args.post_rate.max(1) as f64);
+
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut clients = Vec::new();
@@ -137,9 +166,17 @@ async fn main() -> anyhow::Result<()> {
         let offset = rooms.len() * client / args.clients.max(1);
         let mut to_join = rooms.iter().cycle().skip(offset).take(rooms.len()).cloned().collect::<Vec<_>>().into_iter();
         let slots_path = slots_path.clone().unwrap_or_default();
+        let mut my_readers = readers.iter().skip(client).step_by(args.clients).cloned().collect::<Vec<_>>().into_iter().cycle();
+        let pair = writers.get(client).cloned();
+        let mut next_post = Instant::now() + post_every.mul_f64(client as f64 / args.clients as f64);
         clients.push(tokio::spawn(async move {
             let mut report = Report::default();
             while Instant::now() < deadline {
+                if let Scenario::FeedLag = scenario {
+                    // Paced: the clients together write `--post-rate` posts a second.
+                    tokio::time::sleep_until(next_post.into()).await;
+                    next_post += post_every;
+                }
                 let sent = Instant::now();
                 let ok = match (scenario, &secret) {
                     (Scenario::WalletRead, _) => wallet_read(&http, &url, &token).await,
@@ -168,6 +205,26 @@ async fn main() -> anyhow::Result<()> {
                         Some(room) => post(&http, &url, &token, &format!("/rooms/{room}/register"), &json!({}), 201).await.map(|_| 0),
                         None => break,
                     },
+                    (Scenario::Feed, _) => match my_readers.next() {
+                        Some(reader) => read_feed(&http, &url, &reader, None).await.map(|_| 0),
+                        None => break,
+                    },
+                    (Scenario::FeedLag, _) => {
+                        let Some((writer, reader)) = &pair else { break };
+                        match write_post(&http, &url, writer).await {
+                            Ok((post_id, position)) => {
+                                let asked = Instant::now();
+                                let read = read_feed(&http, &url, reader, Some(position)).await;
+                                report.lags_ms.push(asked.elapsed().as_secs_f64() * 1000.0);
+                                match read {
+                                    Ok(feed) if feed.contains(&post_id) => Ok(position),
+                                    Ok(_) => Err(anyhow::anyhow!("post {post_id} is not in its follower's feed")),
+                                    Err(error) => Err(error),
+                                }
+                            }
+                            Err(error) => Err(error),
+                        }
+                    }
                     (Scenario::TopUp, None) => bail!("top-up needs PAYMENT_SANDBOX_SECRET"),
                 };
                 report.latencies_ms.push(sent.elapsed().as_secs_f64() * 1000.0);
@@ -228,6 +285,8 @@ async fn main() -> anyhow::Result<()> {
         Scenario::InvoiceDocument => "invoice-document",
         Scenario::Slots => "slots",
         Scenario::RoomRegister => "room-register",
+        Scenario::Feed => "feed",
+        Scenario::FeedLag => "feed-lag",
     };
     total.lags_ms.sort_by(f64::total_cmp);
     println!(
@@ -253,7 +312,7 @@ struct Report {
     errors: u64,
     last_position: u64,
     latencies_ms: Vec<f64>,
-    /// Invoice-lag only: from a checkout's answer to its invoice being readable.
+    /// Invoice-lag and feed-lag: from a write's answer to what it wrote being readable.
     lags_ms: Vec<f64>,
 }
 
@@ -498,6 +557,86 @@ async fn invoice_document(http: &reqwest::Client, url: &str, token: &str, invoic
         bail!("GET /invoices/{invoice_id}/document answered {status}");
     }
     Ok(())
+}
+
+/// Logs in as user `user` of the social data set: their token.
+async fn feed_user(http: &reqwest::Client, url: &str, user: usize) -> anyhow::Result<String> {
+    let body = json!({ "login": social_graph::username(user), "password": social_graph::PASSWORD });
+    let response = http.post(format!("{url}/auth/login")).json(&body).send().await?;
+    let status = response.status();
+    let reply: Value = response.json().await?;
+    match reply["data"]["token"].as_str() {
+        Some(token) => Ok(token.to_owned()),
+        None => bail!("login as {} answered {status}: {reply} (has social-data built the data set?)", social_graph::username(user)),
+    }
+}
+
+/// Waits until every projector has applied the whole log, printing how far behind they are.
+async fn caught_up(http: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let health: Value = http.get(format!("{url}/health")).send().await?.json().await?;
+        let behind = health["data"]["projectors"].as_array().context("the projectors' health")?.iter().filter_map(|p| p["lag"].as_u64()).max().unwrap_or(0);
+        if behind == 0 {
+            eprintln!("projections caught up in {:.0} s", started.elapsed().as_secs_f64());
+            return Ok(());
+        }
+        eprintln!("projections {behind} events behind");
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
+
+/// The tokens of `--readers` users spread over the data set.
+async fn feed_readers(http: &reqwest::Client, url: &str, args: &Args) -> anyhow::Result<Vec<String>> {
+    caught_up(http, url).await?;
+    let readers = args.readers.clamp(1, args.feed_users);
+    let logins = (0..readers).map(|reader| feed_user(http, url, reader * args.feed_users / readers));
+    let tokens: Vec<String> = futures::stream::iter(logins).buffered(8).try_collect().await?;
+    let first = read_feed(http, url, &tokens[0], None).await?;
+    if first.is_empty() {
+        bail!("the first reader's feed is empty: is the social data set in this store?");
+    }
+    Ok(tokens)
+}
+
+/// One (writer, reader) pair of tokens per client: the reader follows the writer.
+async fn feed_writers(http: &reqwest::Client, url: &str, args: &Args) -> anyhow::Result<Vec<(String, String)>> {
+    caught_up(http, url).await?;
+    let followers = social_graph::followers(args.feed_users);
+    let mut pairs = Vec::with_capacity(args.clients);
+    for client in 0..args.clients {
+        let writer = client * args.feed_users / args.clients;
+        let reader = *followers[writer].first().with_context(|| format!("user {writer} of the data set has no follower"))?;
+        pairs.push((feed_user(http, url, writer).await?, feed_user(http, url, reader).await?));
+    }
+    Ok(pairs)
+}
+
+/// A text post: its id and position.
+async fn write_post(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<(String, u64)> {
+    let response = http.post(format!("{url}/posts")).bearer_auth(token).json(&json!({ "type": "text", "content": "A bench post." })).send().await?;
+    let status = response.status();
+    let reply: Value = response.json().await?;
+    if status != 201 {
+        bail!("POST /posts answered {status}: {reply}");
+    }
+    Ok((reply["data"]["id"].as_str().context("the post's id")?.to_owned(), reply["meta"]["position"].as_u64().context("the post's position")?))
+}
+
+/// The first page of the reader's feed, at least as fresh as `position` when given: its posts' ids.
+async fn read_feed(http: &reqwest::Client, url: &str, token: &str, position: Option<u64>) -> anyhow::Result<Vec<String>> {
+    let mut request = http.get(format!("{url}/feed")).bearer_auth(token);
+    if let Some(position) = position {
+        request = request.header("X-Min-Position", position.to_string());
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    if status != 200 {
+        bail!("GET /feed answered {status}: {}", String::from_utf8_lossy(&body));
+    }
+    let reply: Value = serde_json::from_slice(&body)?;
+    Ok(reply["data"].as_array().into_iter().flatten().filter_map(|post| post["id"].as_str().map(str::to_owned)).collect())
 }
 
 fn percentile(sorted: &[f64], quantile: f64) -> f64 {
