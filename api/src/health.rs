@@ -49,20 +49,16 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             _ => "disconnected",
         },
     };
+    // Positions before the head: a projector applying an append committed after the head was
+    // read would look ahead of the store.
+    let positions: Vec<(String, u64)> = state.projections.runners().iter().map(|runner| (runner.name().to_owned(), *runner.applied().borrow())).collect();
     let kernel = &state.commands.kernel;
     let head = if kernel.database_up() { kernel.head().await.ok() } else { None };
     let Some(head) = head else {
         return unhealthy(&DATABASE_UNAVAILABLE, json!({ "database": "down", "nats": nats }));
     };
-    let projectors: Vec<ProjectorHealth> = state
-        .projections
-        .runners()
-        .iter()
-        .map(|runner| {
-            let position = *runner.applied().borrow();
-            ProjectorHealth { name: runner.name().to_owned(), position, lag: head.position.saturating_sub(position) }
-        })
-        .collect();
+    let projectors: Vec<ProjectorHealth> =
+        positions.into_iter().map(|(name, position)| ProjectorHealth { name, position, lag: head.position.saturating_sub(position) }).collect();
     if kernel.has_rows_past_head(head.position).await.unwrap_or(false) {
         return unhealthy(&STORE_CORRUPT, json!({ "head_position": head.position }));
     }

@@ -1,13 +1,15 @@
 //! Demo data for a development database (`SEED_DEMO_DATA=1`, which the run command sets), so a
 //! newcomer sees a living catalogue: speakers and students with Arabic and English names who can
 //! log in with `DEMO_PASSWORD`, categories, published courses with sections and lessons, books,
-//! top-ups and purchases through checkout (the speakers' earnings pending). Written as events
+//! top-ups and purchases through checkout (the speakers' earnings pending), follows, posts, a
+//! comment and a reaction, and a gift catalogue. Written as events
 //! through the command layer like any other change, never into read models. Every step has its
 //! own idempotency key (`seed:…`), so a second run appends nothing, and says so; a run that
 //! resumes an interrupted one finds what the first made from the first append of each key.
 
 use anyhow::Context;
 use chrono::Utc;
+use commands::social::NewPost;
 use commands::users::Registration;
 use commands::{CommandContext, Commands, Transacted};
 use domain::catalogue::book::{Author, BookDetails, BookEvent};
@@ -15,9 +17,14 @@ use domain::catalogue::category::{CategoryEvent, CategoryName};
 use domain::catalogue::course::{ContentType, CourseDetails, CourseEvent, Lesson, Level};
 use domain::catalogue::{ContentUrl, Description, Price, Title};
 use domain::commerce::{ItemRef, ItemType};
+use domain::gifts::GiftDetails;
 use domain::kernel::DomainEvent;
 use domain::ledger::ProviderName;
 use domain::money::Money;
+use domain::social::Reaction;
+use domain::social::comment::CommentBody;
+use domain::social::post::{PostContent, PostEvent, PostType};
+use domain::social::visibility::Viewer;
 use domain::users::{DisplayName, Email, Language, Role, Username, granted_roles};
 use domain::wallet::WalletCommand;
 use uuid::Uuid;
@@ -100,6 +107,20 @@ pub async fn seed_demo_data(commands: &Commands) -> anyhow::Result<Seeded> {
     seed.buy(student, &[(ItemType::Course, fundamentals)]).await?;
     seed.top_up(fatima, "300.00").await?;
     seed.buy(fatima, &[(ItemType::Course, tajweed), (ItemType::Book, rhetoric)]).await?;
+
+    // The social side: who follows whom, a few posts, a comment and a reaction, and the gifts
+    // anyone may send.
+    for (follower, followee) in [(student, speaker), (student, ahmad), (fatima, ahmad), (fatima, sarah), (speaker, ahmad)] {
+        seed.follow(follower, followee).await?;
+    }
+    let welcome = seed.post(ahmad, "welcome", "أهلاً بكم! دورة التجويد متاحة الآن، والدرس الأول مجاني للمعاينة.").await?;
+    let tip = seed.post(speaker, "tip", "Tip of the day: pause for two seconds before your first sentence. The room leans in.").await?;
+    seed.post(sarah, "small-talk", "A new lesson on small talk at the airport is up. Which phrase do you always forget?").await?;
+    seed.comment(fatima, welcome, "جزاك الله خيراً، بدأت الدورة وهي ممتازة.").await?;
+    seed.react(student, tip, Reaction::Like).await?;
+    for (sort_order, (name_en, name_ar, price)) in (0..).zip([("Rose", "وردة", "5.00"), ("Coffee", "قهوة", "15.00"), ("Trophy", "كأس", "100.00")]) {
+        seed.gift(name_en, name_ar, price, sort_order).await?;
+    }
 
     if seed.appended {
         tracing::info!(%student, %speaker, "demo data seeded");
@@ -214,6 +235,51 @@ impl Seeding<'_> {
         let command = WalletCommand::CreditTopUp { top_up_id: Uuid::from_u128(user.as_u128() ^ 0x5eed), provider: sandbox(), amount: money(amount) };
         let outcome = self.commands.wallet.execute(user, command, CommandContext::idempotent(format!("seed:{user}:top-up"))).await.context("demo top-up")?;
         self.appended |= !outcome.replayed && !outcome.events.is_empty();
+        Ok(())
+    }
+
+    async fn follow(&mut self, follower: Uuid, followee: Uuid) -> anyhow::Result<()> {
+        let done = self.commands.social.follow(follower, followee, &CommandContext::idempotent(format!("seed:{follower}:follow:{followee}"))).await?;
+        self.appended |= matches!(done, Transacted::Done { position: Some(_), .. });
+        Ok(())
+    }
+
+    async fn post(&mut self, author: Uuid, label: &str, text: &str) -> anyhow::Result<Uuid> {
+        let key = format!("seed:post:{label}");
+        let post = NewPost { post_type: PostType::Text, content: PostContent::parse(text)?, media_urls: Vec::new() };
+        let done = self.commands.social.create_post(author, post, &CommandContext::idempotent(&key)).await?;
+        self.made(&key, done, Some, |event| match decode::<PostEvent>(event)? {
+            PostEvent::PostCreated { post_id, .. } => Some(post_id),
+            _ => None,
+        }).await
+    }
+
+    async fn comment(&mut self, author: Uuid, post_id: Uuid, body: &str) -> anyhow::Result<()> {
+        let reader = Viewer::User { id: author, is_admin: false };
+        let context = CommandContext::idempotent(format!("seed:{author}:comment:{post_id}"));
+        let done = self.commands.social.comment(reader, post_id, None, CommentBody::parse(body)?, &context).await?;
+        self.appended |= matches!(done, Transacted::Done { position: Some(_), .. });
+        Ok(())
+    }
+
+    async fn react(&mut self, user: Uuid, post_id: Uuid, reaction: Reaction) -> anyhow::Result<()> {
+        let reader = Viewer::User { id: user, is_admin: false };
+        let context = CommandContext::idempotent(format!("seed:{user}:reaction:{post_id}"));
+        let done = self.commands.social.react_to_post(reader, post_id, Some(reaction), &context).await?;
+        self.appended |= matches!(done, Transacted::Done { position: Some(_), .. });
+        Ok(())
+    }
+
+    async fn gift(&mut self, name_en: &str, name_ar: &str, price: &str, sort_order: u32) -> anyhow::Result<()> {
+        let details = GiftDetails {
+            name_en: Title::parse(name_en)?,
+            name_ar: Title::parse(name_ar)?,
+            icon_url: ContentUrl::parse(&format!("https://media.ispeaker.local/gifts/{}.png", name_en.to_lowercase()))?,
+            price: money(price),
+            sort_order,
+        };
+        let done = self.commands.gifts.create(details, &CommandContext::idempotent(format!("seed:gift:{name_en}"))).await?;
+        self.appended |= matches!(done, Transacted::Done { position: Some(_), .. });
         Ok(())
     }
 

@@ -175,8 +175,11 @@ impl Kernel {
     }
 
     /// Whether the events table holds a row past the head: a store something else wrote to.
+    /// An append committed since `head` was read is not past it, so the head is read again
+    /// before saying so.
     pub async fn has_rows_past_head(&self, head: u64) -> Result<bool, CommandError> {
-        Ok(self.store.last_row_position().await? > head)
+        let last_row = self.store.last_row_position().await?;
+        Ok(last_row > head && last_row > self.store.head().await?.position)
     }
 
     /// Whether the database answers, as last seen (in memory: no query).

@@ -137,7 +137,7 @@ async fn timeline_page(pool: &MySqlPool, reader: Uuid) -> anyhow::Result<usize> 
 /// follower of its author (the posts are copies of existing ones, at new `seq`s).
 async fn fan_out_posts(pool: &MySqlPool, count: usize) -> anyhow::Result<Latencies> {
     let sample: Vec<(Uuid, Uuid)> = sqlx::query_as("SELECT id, author_id FROM posts ORDER BY RAND() LIMIT ?").bind(count as u64).fetch_all(pool).await?;
-    let top: u64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM posts").fetch_one(pool).await?;
+    let top: u64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(seq), 0) AS UNSIGNED) FROM posts").fetch_one(pool).await?;
     let mut latencies = Latencies::default();
     for (n, (post_id, author_id)) in sample.into_iter().enumerate() {
         let started = Instant::now();

@@ -116,14 +116,14 @@ async fn main() -> anyhow::Result<()> {
 /// registered under the same key.
 async fn register(commands: &Commands, user: usize, password_hash: &str) -> anyhow::Result<Uuid> {
     let username = social_graph::username(user);
-    let role = if user % 10 == 0 { Role::Speaker } else { Role::Student };
+    let role = if user.is_multiple_of(10) { Role::Speaker } else { Role::Student };
     let registration = Registration {
         name: DisplayName::parse(&format!("Feed reader {user}"))?,
         username: Username::parse(&username)?,
         email: Email::parse(&format!("{username}@bench.local"))?,
         password_hash: password_hash.to_owned(),
         roles: domain::users::granted_roles(&[role])?,
-        language: if user % 2 == 0 { Language::Ar } else { Language::En },
+        language: if user.is_multiple_of(2) { Language::Ar } else { Language::En },
         registered_at: Utc::now(),
     };
     let registered = commands.users.register(registration, CommandContext::idempotent(format!("social-data:register:{username}"))).await?;

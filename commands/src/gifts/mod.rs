@@ -91,10 +91,11 @@ impl Gifts {
                     order_id,
                     now,
                 };
-                let sent = unit.decide(stream, &mut transfer, send)?.remove(0);
+                // An unknown receiver is a 404, which comes before the gift's own 409s.
                 if !unit.load(&user_stream(sending.receiver_id)).await?.state.is_registered() {
                     return Err(CommandError::rejected(domain::users::UserError::NotRegistered));
                 }
+                let sent = unit.decide(stream, &mut transfer, send)?.remove(0);
                 let details = gift.details().ok_or_else(|| CommandError::rejected(GiftError::UnknownGift))?;
                 let item = ItemRef { item_type: ItemType::Gift, item_id: sending.gift_id };
                 let sale = Sale { quantity: sending.quantity, ..Sale::one(Uuid::now_v7(), item, details.name_en.clone(), sending.receiver_id, details.price) };

@@ -41,6 +41,16 @@ async fn demo_users_log_in_and_see_their_seeded_wallets() {
     assert_eq!(app.get_with("/categories", None, &[]).await.body["data"].as_array().unwrap().len(), 4);
     let enrolled = app.get_with("/me/enrollments", Some(&student), &[]).await;
     assert_eq!(enrolled.body["data"][0]["title"], "Public speaking fundamentals", "{}", enrolled.text);
+
+    // A living feed: the student follows the demo speaker and أحمد, not Sarah.
+    let feed = app.get_with("/feed", Some(&student), &[("X-Min-Position", &position)]).await;
+    let authors: Vec<&str> = feed.body["data"].as_array().unwrap().iter().filter_map(|post| post["author"]["username"].as_str()).collect();
+    assert_eq!(authors, ["demo_speaker", "ahmad_alsalem"], "{}", feed.text);
+    assert_eq!(feed.body["data"][0]["my_reaction"], "like", "{}", feed.text);
+    assert_eq!(feed.body["data"][1]["comments_count"], 1, "{}", feed.text);
+    let gifts = app.get_with("/gifts", None, &[]).await;
+    let gifts: Vec<(&str, &str)> = gifts.body["data"].as_array().unwrap().iter().map(|gift| (gift["name_en"].as_str().unwrap(), gift["price"].as_str().unwrap())).collect();
+    assert_eq!(gifts, [("Rose", "5.00"), ("Coffee", "15.00"), ("Trophy", "100.00")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

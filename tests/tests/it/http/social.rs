@@ -287,6 +287,9 @@ async fn thirty_concurrent_gifts_against_a_balance_for_ten_and_the_social_read_m
     let off = app.send(reqwest::Method::PATCH, &format!("/admin/gifts/{rose}"), Some(&admin), &[], Some(json!({ "is_active": false }).to_string().into_bytes())).await;
     assert_eq!(off.status, 200, "{}", off.text);
     assert_error(&send_gift(&app, &student, &one, &key()).await, 409, "gift_inactive");
+    // 404 comes before 409: an inactive gift to nobody is about the receiver.
+    let to_nobody = json!({ "gift_id": rose, "receiver_id": Uuid::now_v7(), "quantity": 1 });
+    assert_error(&send_gift(&app, &student, &to_nobody, &key()).await, 404, "not_found");
     assert_eq!(read(&app, "/gifts", None).await.body["data"], json!([]));
 
     // Some of everything the social projector keeps, then rebuilds.
