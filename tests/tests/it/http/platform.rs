@@ -278,6 +278,33 @@ async fn health_reports_the_database_nats_and_each_projectors_lag() {
     assert_eq!(projectors, ["wallets", "ledger", "withdrawals", "users", "catalogue", "commerce", "invoicing", "rooms", "consultations", "social", "gifts"]);
 }
 
+/// Appends commit while health reads: the head and the projectors' positions are read at
+/// different moments, and health must not take a projector that applied a newer append for one
+/// ahead of the store, nor that append's row for one past the head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_stays_up_while_events_are_appended() {
+    let [limit, auth_limit] = NO_RATE_LIMITS;
+    let app = TestApp::spawn(&[limit, auth_limit, ("NATS_URL", &tests::nats_url())]).await;
+    let author = app.register("student").await;
+    let writing = async {
+        for n in 0..150 {
+            let posted = app.post_json("/posts", Some(&author.token), &[], &json!({ "type": "text", "content": format!("post {n}") })).await;
+            assert_eq!(posted.status, 201, "{}", posted.text);
+        }
+    };
+    let reading = async {
+        let mut answers = Vec::new();
+        for _ in 0..150 {
+            let (status, body) = app.get("/health").await;
+            answers.push((status, body["error"]["code"].clone()));
+        }
+        answers
+    };
+    let ((), answers) = tokio::join!(writing, reading);
+    let unhealthy: Vec<_> = answers.iter().filter(|(status, _)| *status != 200).collect();
+    assert!(unhealthy.is_empty(), "health answered {unhealthy:?} while appends committed");
+}
+
 #[test]
 fn a_missing_or_malformed_setting_is_named() {
     let base = [("DATABASE_URL", "mysql://x@localhost/db"), ("JWT_SECRET", "j".repeat(40).leak() as &str), ("PAYMENT_SANDBOX_SECRET", "p".repeat(40).leak() as &str), ("DATA_KEY_SECRET", "d".repeat(40).leak() as &str)];
