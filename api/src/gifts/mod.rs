@@ -39,10 +39,10 @@ pub fn routes(routes: &mut Routes) {
         Op::new("gifts", "Change a gift (admin)").auth().path_params(&["id"]).body::<GiftChangeRequest>().data::<GiftView>()
             .errors(&[403, 404, 422]).description("Any of the fields, and `is_active`: an inactive gift is not listed and cannot be sent."));
     routes.add(M::POST, "/gifts/send", send,
-        Op::new("gifts", "Send a gift").auth().idempotent().body::<SendRequest>().data::<SentView>().created().errors(&[404, 409, 422, 503])
+        Op::new("gifts", "Send a gift").auth().idempotent().body::<SendRequest>().data::<SentView>().created().errors(&[403, 404, 409, 422, 503])
             .description("Paid from the wallet like a purchase (the VAT-inclusive price × `quantity`, 1–100), with an invoice; the \
                           receiver earns the net of VAT less the commission, pending. To yourself: 422 `own_receiver`; an inactive gift: \
-                          409 `gift_inactive`; 409 `insufficient_funds` and nothing changes."));
+                          409 `gift_inactive`; to someone who blocked you: 403 `blocked`; 409 `insufficient_funds` and nothing changes."));
     routes.add(M::GET, "/me/gifts/received", received,
         Op::new("gifts", "Gifts I received, newest first").auth().reads(GIFTS).query::<PageQuery>().data::<Vec<TransferView>>().errors(&[422]));
     routes.add(M::GET, "/me/gifts/sent", sent,

@@ -33,7 +33,7 @@ use crate::idempotency::{appended, settled};
 use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
 
-pub use views::{CommentView, FollowRequestView, FollowView, PersonView, PostView, ProfileView, ReactionView, ReportView};
+pub use views::{BlockView, CommentView, FollowRequestView, FollowView, PersonView, PostView, ProfileView, ReactionView, ReportView};
 
 const SOCIAL: &[&str] = &[SocialProjector::NAME];
 /// A profile joins the user's registration, their time zone and what they wrote.
@@ -56,8 +56,16 @@ pub fn routes(routes: &mut Routes) {
         Op::new("social", "Set the categories I care about").auth().body::<InterestsRequest>().data::<ProfileView>().errors(&[404, 422])
             .description("Replaces them all; an unknown category is 404."));
     routes.add(M::POST, "/users/{username}/follow", follow,
-        Op::new("social", "Follow a user").auth().path_params(&["username"]).data::<FollowView>().errors(&[404, 422])
-            .description("`following` at once for a public profile, `requested` for a private one; again: the current status. Yourself: 422."));
+        Op::new("social", "Follow a user").auth().path_params(&["username"]).data::<FollowView>().errors(&[403, 404, 422])
+            .description("`following` at once for a public profile, `requested` for a private one; again: the current status. Yourself: 422. \
+                          Someone who blocked you: 403 `blocked`."));
+    routes.add(M::POST, "/users/{username}/block", block,
+        Op::new("social", "Block a user").auth().path_params(&["username"]).data::<BlockView>().errors(&[404, 422])
+            .description("They can no longer follow, message or gift you (403 `blocked`), and follows and follow requests between you \
+                          end, both ways. Again: 200, nothing changes. Yourself: 422."));
+    routes.add(M::DELETE, "/users/{username}/block", unblock,
+        Op::new("social", "Unblock a user").auth().path_params(&["username"]).data::<BlockView>().errors(&[404])
+            .description("Follows ended by the block stay ended."));
     routes.add(M::DELETE, "/users/{username}/follow", unfollow,
         Op::new("social", "Unfollow a user, or withdraw the request").auth().path_params(&["username"]).data::<FollowView>().errors(&[404]));
     routes.add(M::GET, "/users/{username}/followers", followers,
@@ -144,6 +152,7 @@ pub const REJECTIONS: &[Text] = &[
     Text::new("comment_deleted", "This comment is deleted.", "هذا التعليق محذوف."),
     Text::new("already_reported", "You already reported this post.", "لقد أبلغت عن هذا المنشور مسبقاً."),
     Text::new("already_resolved", "This report is already resolved.", "تمت معالجة هذا البلاغ مسبقاً."),
+    Text::new("blocked", "This user has blocked you.", "قام هذا المستخدم بحظرك."),
 ];
 
 /// Reasons of the context's invalid fields.
@@ -158,6 +167,7 @@ pub const REASONS: &[Text] = &[
     Text::new("invalid_expertise", "must be up to 20 tags of 1 to 50 characters", "يجب أن تكون حتى 20 وسماً من 1 إلى 50 حرفاً"),
     Text::new("invalid_interests", "must be up to 50 category ids", "يجب أن تكون حتى 50 معرّف تصنيف"),
     Text::new("cannot_follow_self", "you cannot follow yourself", "لا يمكنك متابعة نفسك"),
+    Text::new("cannot_block_self", "you cannot block yourself", "لا يمكنك حظر نفسك"),
     Text::new("invalid_post_type", "must be text, image, video or audio", "يجب أن يكون text أو image أو video أو audio"),
     Text::new("invalid_content", "must be 1 to 5,000 characters", "يجب أن يكون من 1 إلى 5000 حرف"),
     Text::new("invalid_media_urls", "must be up to 10 http or https URLs", "يجب أن تكون حتى 10 روابط http أو https"),
@@ -277,6 +287,18 @@ pub async fn unfollow(state: web::Data<AppState>, user: AuthUser, username: web:
     let followee = user_named(&state, &username).await?;
     let unfollowed = state.commands.social.unfollow(user.user_id, followee, &user.context()).await?;
     follow_answer(&state, unfollowed).await
+}
+
+pub async fn block(state: web::Data<AppState>, user: AuthUser, username: web::Path<String>) -> Result<Reply, ApiError> {
+    let blocked = user_named(&state, &username).await?;
+    let ((), position) = settled(&state, state.commands.social.block(user.user_id, blocked, &user.context()).await?).await?;
+    Ok(Reply::ok(BlockView { blocked: true }).message(&FOLLOW_UPDATED).position(Some(position)))
+}
+
+pub async fn unblock(state: web::Data<AppState>, user: AuthUser, username: web::Path<String>) -> Result<Reply, ApiError> {
+    let blocked = user_named(&state, &username).await?;
+    let ((), position) = settled(&state, state.commands.social.unblock(user.user_id, blocked, &user.context()).await?).await?;
+    Ok(Reply::ok(BlockView { blocked: false }).message(&FOLLOW_UPDATED).position(Some(position)))
 }
 
 /// Where the follower stands now.

@@ -96,6 +96,12 @@ pub fn follow_status(relation: Relation) -> &'static str {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
+pub struct BlockView {
+    /// Whether I block the user now.
+    pub blocked: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct FollowView {
     /// `none`, `requested` or `following`.
     #[schemars(example = &"requested")]

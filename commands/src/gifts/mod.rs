@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::commerce::Commerce;
 use crate::kernel::{Kernel, Transacted};
+use crate::social::check_reach;
 use crate::stream::{Loaded, Stream};
 use crate::users::user_stream;
 use crate::{CommandContext, CommandError};
@@ -95,6 +96,7 @@ impl Gifts {
                 if !unit.load(&user_stream(sending.receiver_id)).await?.state.is_registered() {
                     return Err(CommandError::rejected(domain::users::UserError::NotRegistered));
                 }
+                check_reach(&unit, sending.receiver_id, sender).await?;
                 let sent = unit.decide(stream, &mut transfer, send)?.remove(0);
                 let details = gift.details().ok_or_else(|| CommandError::rejected(GiftError::UnknownGift))?;
                 let item = ItemRef { item_type: ItemType::Gift, item_id: sending.gift_id };

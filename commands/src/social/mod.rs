@@ -4,6 +4,7 @@
 //! a user may not see they cannot touch either: it is not found.
 
 use domain::catalogue::ContentUrl;
+use domain::social::block::{self, BlockCommand, Blocks};
 use domain::social::comment::{self, Comment, CommentBody, CommentCommand};
 use domain::social::follow::{self, FollowCommand, FollowStatus, Followers};
 use domain::social::post::{self, Post, PostCommand, PostContent, PostType, ReportAction, ReportReason};
@@ -25,6 +26,15 @@ pub fn profile_stream(user_id: Uuid) -> Stream<Profile> {
 
 pub fn followers_stream(user_id: Uuid) -> Stream<Followers> {
     Stream::new(follow::STREAM_TYPE, user_id.to_string())
+}
+
+pub fn blocks_stream(user_id: Uuid) -> Stream<Blocks> {
+    Stream::new(block::STREAM_TYPE, user_id.to_string())
+}
+
+/// Refuses, 403 `blocked`, when `owner` has blocked `from`: for following, messaging and gifting.
+pub async fn check_reach(unit: &UnitOfWork, owner: Uuid, from: Uuid) -> Result<(), CommandError> {
+    unit.check(&unit.load(&blocks_stream(owner)).await?, BlockCommand::Reach { from })
 }
 
 pub fn post_stream(post_id: Uuid) -> Stream<Post> {
@@ -117,6 +127,9 @@ impl Social {
         self.kernel
             .transact_in_turn(stream, context, |unit| async move {
                 let is_private = unit.load(&profile_stream(followee)).await?.state.is_private();
+                if follower != followee {
+                    check_reach(&unit, followee, follower).await?;
+                }
                 let mut followers = unit.load(stream).await?;
                 let follow = FollowCommand::Follow { followee, follower, is_private, request_id: Uuid::now_v7(), now };
                 unit.decide(stream, &mut followers, follow)?;
@@ -130,6 +143,30 @@ impl Social {
         let stream = &followers_stream(followee);
         let unfollowed = self.kernel.execute(stream, FollowCommand::Unfollow { followee, follower, now: self.kernel.now() }, context).await?;
         Ok(unfollowed.map(|followers| followers.state.status_of(follower)))
+    }
+
+    /// Blocks a user: from now on they cannot follow, message or gift the blocker, and follows
+    /// (and follow requests) between the two end, both ways, in the same append.
+    pub async fn block(&self, blocker: Uuid, blocked: Uuid, context: &CommandContext) -> Result<Transacted<()>, CommandError> {
+        let now = self.kernel.now();
+        self.kernel
+            .transact(context, |unit| async move {
+                let blocks = &blocks_stream(blocker);
+                let mut current = unit.load(blocks).await?;
+                unit.decide(blocks, &mut current, BlockCommand::Block { blocker, blocked, now })?;
+                for (followee, follower) in [(blocker, blocked), (blocked, blocker)] {
+                    let followers = &followers_stream(followee);
+                    let mut current = unit.load(followers).await?;
+                    unit.decide(followers, &mut current, FollowCommand::Unfollow { followee, follower, now })?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    pub async fn unblock(&self, blocker: Uuid, blocked: Uuid, context: &CommandContext) -> Result<Transacted<()>, CommandError> {
+        let unblock = BlockCommand::Unblock { blocker, blocked, now: self.kernel.now() };
+        Ok(self.kernel.execute(&blocks_stream(blocker), unblock, context).await?.map(|_| ()))
     }
 
     /// Accepts (`true`) or rejects a request to follow `owner`.

@@ -1,11 +1,13 @@
 //! The social context: what brings students back every day. A profile per user (`profile`), the
 //! people who follow each user and the requests waiting for a private one's answer (`follow`),
+//! whom each user has blocked (`block`),
 //! posts with their reactions and reports (`post`), and comments (`comment`). Who may see a post
 //! is one rule (`visibility`); the read side applies the same rule in one SQL predicate.
 //!
 //! What people write (profile texts, posts, comments, report details) is `Personal`: erasing its
 //! author erases it.
 
+pub mod block;
 pub mod comment;
 pub mod follow;
 pub mod post;
@@ -22,7 +24,7 @@ use crate::kernel::{ContextEvents, DomainEvent, Rejection, RejectionKind, every}
 /// The context's events, upcasters and rejections, for the kernel's registries.
 pub const EVENTS: ContextEvents = ContextEvents {
     name: "social",
-    tables: &[profile::ProfileEvent::TYPES, follow::FollowEvent::TYPES, post::PostEvent::TYPES, comment::CommentEvent::TYPES],
+    tables: &[profile::ProfileEvent::TYPES, follow::FollowEvent::TYPES, block::BlockEvent::TYPES, post::PostEvent::TYPES, comment::CommentEvent::TYPES],
     upcasts: &[],
     rejections: every::<SocialError>,
 };
@@ -111,6 +113,10 @@ pub enum SocialError {
     UnknownUser,
     #[error("you cannot follow yourself")]
     CannotFollowSelf,
+    #[error("you cannot block yourself")]
+    CannotBlockSelf,
+    #[error("this user has blocked you")]
+    Blocked,
     #[error("no such follow request")]
     UnknownFollowRequest,
     #[error("the post type must be text, image, video or audio")]
@@ -170,6 +176,8 @@ impl Rejection for SocialError {
             | SocialError::UnknownComment
             | SocialError::UnknownReport => "not_found",
             SocialError::CannotFollowSelf => "cannot_follow_self",
+            SocialError::CannotBlockSelf => "cannot_block_self",
+            SocialError::Blocked => "blocked",
             SocialError::InvalidPostType => "invalid_post_type",
             SocialError::InvalidContent => "invalid_content",
             SocialError::InvalidMediaUrls => "invalid_media_urls",
@@ -195,7 +203,7 @@ impl Rejection for SocialError {
             | SocialError::UnknownPost
             | SocialError::UnknownComment
             | SocialError::UnknownReport => RejectionKind::NotFound,
-            SocialError::NotAuthor => RejectionKind::Forbidden,
+            SocialError::NotAuthor | SocialError::Blocked => RejectionKind::Forbidden,
             SocialError::PostExists
             | SocialError::CommentExists
             | SocialError::InvalidState
@@ -216,7 +224,7 @@ impl Rejection for SocialError {
             SocialError::InvalidCoverUrl => Some("cover_url"),
             SocialError::InvalidExpertise => Some("expertise"),
             SocialError::InvalidInterests => Some("category_ids"),
-            SocialError::CannotFollowSelf => Some("username"),
+            SocialError::CannotFollowSelf | SocialError::CannotBlockSelf => Some("username"),
             SocialError::InvalidPostType => Some("type"),
             SocialError::InvalidContent => Some("content"),
             SocialError::InvalidMediaUrls => Some("media_urls"),

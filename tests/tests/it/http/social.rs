@@ -226,6 +226,41 @@ async fn feed_pages_stay_stable_while_posts_arrive_and_unfollowing_empties_it() 
     assert!(ids(&after).is_empty() && after.body["meta"]["next_cursor"].is_null(), "{}", after.text);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_ends_follows_both_ways_and_refuses_following_and_gifts_until_unblocked() {
+    let Shop { app, admin, speaker: blocker, student: pest, .. } = shop_on(spawn().await, "50.00").await;
+    let rose = gift(&app, &admin, "10.00").await;
+    assert_eq!(follow(&app, &pest, &blocker).await.status, 200);
+    assert_eq!(follow(&app, &blocker, &pest).await.status, 200);
+    let block = |user: &Session| format!("/users/{}/block", user.username);
+
+    let blocked = app.post_json(&block(&pest), Some(&blocker.token), &[], &json!({})).await;
+    assert_eq!((blocked.status, blocked.body["data"].clone()), (200, json!({ "blocked": true })), "{}", blocked.text);
+    let again = app.post_json(&block(&pest), Some(&blocker.token), &[], &json!({})).await;
+    assert_eq!((again.status, again.body["data"]["blocked"].as_bool()), (200, Some(true)), "{}", again.text);
+    assert!(again.body["meta"]["position"].as_u64().is_some());
+    for (user, list) in [(&blocker, "followers"), (&blocker, "following"), (&pest, "followers"), (&pest, "following")] {
+        let people = read(&app, &format!("/users/{}/{list}", user.username), None).await;
+        assert_eq!(people.body["data"], json!([]), "{} {list}: {}", user.username, people.text);
+    }
+    let profile = read(&app, &format!("/users/{}", blocker.username), None).await;
+    assert_eq!(profile.body["data"]["followers_count"], 0, "{}", profile.text);
+
+    // The blocked user can neither follow nor gift the blocker, and nothing changes.
+    assert_error(&follow(&app, &pest, &blocker).await, 403, "blocked");
+    let one = json!({ "gift_id": rose, "receiver_id": blocker.user_id, "quantity": 1 });
+    assert_error(&send_gift(&app, &pest, &one, &key()).await, 403, "blocked");
+    assert_eq!(app.wallet(&pest.token, super::head(&app).await).await["balance"], "50.00");
+    // Oneself: 422; nobody: 404.
+    assert_error(&app.post_json(&block(&blocker), Some(&blocker.token), &[], &json!({})).await, 422, "validation_failed");
+    assert_error(&app.post_json("/users/nobody_here/block", Some(&blocker.token), &[], &json!({})).await, 404, "not_found");
+
+    let unblocked = send(&app, reqwest::Method::DELETE, &block(&pest), &blocker, None).await;
+    assert_eq!((unblocked.status, unblocked.body["data"].clone()), (200, json!({ "blocked": false })), "{}", unblocked.text);
+    assert_eq!(follow(&app, &pest, &blocker).await.body["data"]["follow_status"], "following");
+    assert_eq!(send_gift(&app, &pest, &one, &key()).await.status, 201);
+}
+
 async fn gift(app: &TestApp, admin: &str, price: &str) -> Uuid {
     let created = app
         .post_json("/admin/gifts", Some(admin), &[], &json!({ "name_en": "Rose", "name_ar": "وردة", "icon_url": "https://cdn.example.com/rose.png", "price": price, "sort_order": 1 }))
