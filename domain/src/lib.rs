@@ -9,6 +9,7 @@
 //! aggregates, events with their schema table, and rejections in a module of its own.
 
 pub mod catalogue;
+pub mod chat;
 pub mod commerce;
 pub mod gifts;
 pub mod invoicing;
