@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod chat;
 pub mod commerce;
 pub mod docs;
 pub mod envelope;

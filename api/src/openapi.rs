@@ -358,6 +358,12 @@ pub const TAGS: &[(&str, &str, &str)] = &[
         "An admin-managed catalogue of gifts; sending one is a purchase from the wallet with an invoice, and the receiver earns it \
          (pending, like a sale).",
     ),
+    (
+        "chat",
+        "Chat",
+        "One conversation per pair of users, seen only by the two: messages with replies, deletion by the sender, read markers \
+         and unread counts. A user someone blocked cannot message them.",
+    ),
     ("health", "Health and docs", "The service's state, this document and the page that renders it."),
 ];
 

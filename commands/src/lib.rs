@@ -1,13 +1,14 @@
 //! The command side: loads aggregates from the event store, asks the pure `domain` to decide,
 //! and appends the resulting events atomically with expected versions and idempotency keys.
 //! `kernel` is the one path every command takes; each context (`users`, `wallet`, `catalogue`,
-//! `commerce`, `invoicing`, `rooms`, `social`, `gifts`, …) adds its
+//! `commerce`, `invoicing`, `rooms`, `social`, `gifts`, `chat`, …) adds its
 //! commands on top of it.
 //!
 //! It never writes a table other than through the event store, and it holds no business rule:
 //! every rule lives in `domain`.
 
 pub mod catalogue;
+pub mod chat;
 mod clock;
 pub mod commerce;
 mod context;
@@ -65,6 +66,7 @@ pub struct Commands {
     pub rooms: rooms::Rooms,
     pub social: social::Social,
     pub gifts: gifts::Gifts,
+    pub chat: chat::Chat,
 }
 
 impl Commands {
@@ -84,6 +86,7 @@ impl Commands {
             rooms: rooms::Rooms::new(commerce::Commerce::new(kernel.clone(), commerce)),
             social: social::Social::new(kernel.clone()),
             gifts: gifts::Gifts::new(commerce::Commerce::new(kernel.clone(), commerce)),
+            chat: chat::Chat::new(kernel.clone()),
             kernel,
         }
     }

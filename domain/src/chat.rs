@@ -193,15 +193,16 @@ impl Aggregate for Conversation {
                 ConversationEvent::ConversationStarted { conversation_id, participants: [starter, other], started_at: now }
             }
             ConversationCommand::Send { message_id, sender, message, now } => {
-                let conversation_id = self.participant(sender)?;
-                if self.messages.contains_key(&message_id) {
-                    return Err(ChatError::MessageExists);
-                }
+                // What the message is comes first: a 422 answers before a 404.
                 match (message.message_type, &message.body, message.media_urls.is_empty()) {
                     (MessageType::Text, None, _) => return Err(ChatError::InvalidBody),
                     (MessageType::Text, Some(_), false) => return Err(ChatError::InvalidMediaUrls),
                     (_, None, true) => return Err(ChatError::InvalidMediaUrls),
                     _ => {}
+                }
+                let conversation_id = self.participant(sender)?;
+                if self.messages.contains_key(&message_id) {
+                    return Err(ChatError::MessageExists);
                 }
                 if message.reply_to_id.is_some_and(|reply_to| !self.messages.contains_key(&reply_to)) {
                     return Err(ChatError::InvalidReplyTo);
@@ -293,7 +294,7 @@ impl Rejection for ChatError {
             ChatError::UnknownConversation | ChatError::UnknownMessage => "not_found",
             ChatError::OwnConversation => "own_conversation",
             ChatError::InvalidMessageType => "invalid_message_type",
-            ChatError::InvalidBody => "invalid_body",
+            ChatError::InvalidBody => "invalid_message_body",
             ChatError::InvalidMediaUrls => "invalid_media_urls",
             ChatError::InvalidReplyTo => "invalid_reply_to",
             ChatError::MessageExists => "already_exists",

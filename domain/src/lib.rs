@@ -22,4 +22,4 @@ pub mod users;
 pub mod wallet;
 
 /// Every context's events, upcasters and rejections: one line per context.
-pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS, &invoicing::EVENTS, &rooms::EVENTS, &social::EVENTS, &gifts::EVENTS];
+pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS, &invoicing::EVENTS, &rooms::EVENTS, &social::EVENTS, &gifts::EVENTS, &chat::EVENTS];

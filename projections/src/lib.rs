@@ -8,6 +8,7 @@
 //! from the log gives the same rows.
 
 pub mod catalogue;
+pub mod chat;
 pub mod commerce;
 mod error;
 pub mod gifts;
@@ -34,7 +35,7 @@ pub use runtime::{BoxFuture, Prepared, Projections, Projector, ProjectorRunner, 
 
 /// Every projector of the system, in the order operators see them: one line per context.
 pub fn all() -> Vec<Arc<dyn Projector>> {
-    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors(), invoicing::projectors(), rooms::projectors(), social::projectors(), gifts::projectors()].concat()
+    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors(), invoicing::projectors(), rooms::projectors(), social::projectors(), gifts::projectors(), chat::projectors()].concat()
 }
 
 /// The projector with this name (an operator's argument).
@@ -53,6 +54,7 @@ pub struct Queries {
     pub rooms: rooms::queries::RoomQueries,
     pub social: social::queries::SocialQueries,
     pub gifts: gifts::queries::GiftQueries,
+    pub chat: chat::queries::ChatQueries,
 }
 
 impl Queries {
@@ -65,7 +67,8 @@ impl Queries {
             invoicing: invoicing::queries::InvoiceQueries::new(pool.clone()),
             rooms: rooms::queries::RoomQueries::new(pool.clone(), projections.applied(rooms::ConsultationsProjector::NAME)),
             social: social::queries::SocialQueries::new(pool.clone(), projections.applied(social::SocialProjector::NAME)),
-            gifts: gifts::queries::GiftQueries::new(pool),
+            gifts: gifts::queries::GiftQueries::new(pool.clone()),
+            chat: chat::queries::ChatQueries::new(pool),
         }
     }
 }

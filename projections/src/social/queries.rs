@@ -158,7 +158,7 @@ pub struct SocialQueries {
     feeds: moka::future::Cache<(Uuid, u64, u64), (Arc<FeedPage>, u64)>,
 }
 
-const PERSON_COLUMNS: &str = "u.id, u.username, u.name, pr.avatar_url";
+pub(crate) const PERSON_COLUMNS: &str = "u.id, u.username, u.name, pr.avatar_url";
 
 const POST_COLUMNS: &str = "p.id, p.seq, u.id, u.username, u.name, ap.avatar_url, p.type, p.content, p.media_urls, p.shared_post_id, \
      p.reactions_count, p.comments_count, p.shares_count, mr.reaction, p.created_at, p.edited_at";
@@ -379,7 +379,7 @@ fn placeholders(count: usize) -> String {
     vec!["?"; count].join(", ")
 }
 
-fn person(row: &MySqlRow, first: usize) -> Result<PersonRow, sqlx::Error> {
+pub(crate) fn person(row: &MySqlRow, first: usize) -> Result<PersonRow, sqlx::Error> {
     Ok(PersonRow { id: row.try_get(first)?, username: row.try_get(first + 1)?, name: row.try_get(first + 2)?, avatar_url: row.try_get(first + 3)? })
 }
 

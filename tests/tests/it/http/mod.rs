@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 mod catalogue;
+mod chat;
 mod commerce;
 mod demo;
 mod invoicing;
