@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod idempotency;
 pub mod invoicing;
 pub mod middleware;
+pub mod notifications;
 pub mod openapi;
 pub mod rooms;
 pub mod routes;

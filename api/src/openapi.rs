@@ -364,6 +364,12 @@ pub const TAGS: &[(&str, &str, &str)] = &[
         "One conversation per pair of users, seen only by the two: messages with replies, deletion by the sender, read markers \
          and unread counts. A user someone blocked cannot message them.",
     ),
+    (
+        "notifications",
+        "Notifications",
+        "What others did that concerns me (follows, requests, comments, replies, reactions, gifts, messages), never what I did \
+         myself, each written in the request's language; read one or all.",
+    ),
     ("health", "Health and docs", "The service's state, this document and the page that renders it."),
 ];
 

@@ -16,6 +16,7 @@ pub mod gifts;
 pub mod invoicing;
 mod error;
 pub mod kernel;
+pub mod notifications;
 pub mod rooms;
 pub mod social;
 pub mod stream;
@@ -67,6 +68,7 @@ pub struct Commands {
     pub social: social::Social,
     pub gifts: gifts::Gifts,
     pub chat: chat::Chat,
+    pub notifications: notifications::Notifications,
 }
 
 impl Commands {
@@ -87,6 +89,7 @@ impl Commands {
             social: social::Social::new(kernel.clone()),
             gifts: gifts::Gifts::new(commerce::Commerce::new(kernel.clone(), commerce)),
             chat: chat::Chat::new(kernel.clone()),
+            notifications: notifications::Notifications::new(kernel.clone()),
             kernel,
         }
     }

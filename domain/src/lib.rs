@@ -16,10 +16,11 @@ pub mod invoicing;
 pub mod kernel;
 pub mod ledger;
 pub mod money;
+pub mod notifications;
 pub mod rooms;
 pub mod social;
 pub mod users;
 pub mod wallet;
 
 /// Every context's events, upcasters and rejections: one line per context.
-pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS, &invoicing::EVENTS, &rooms::EVENTS, &social::EVENTS, &gifts::EVENTS, &chat::EVENTS];
+pub const CONTEXTS: &[&kernel::ContextEvents] = &[&users::EVENTS, &wallet::EVENTS, &catalogue::EVENTS, &commerce::EVENTS, &invoicing::EVENTS, &rooms::EVENTS, &social::EVENTS, &gifts::EVENTS, &chat::EVENTS, &notifications::EVENTS];

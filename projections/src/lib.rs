@@ -13,6 +13,7 @@ pub mod commerce;
 mod error;
 pub mod gifts;
 pub mod invoicing;
+pub mod notifications;
 mod live;
 mod rebuild;
 pub mod rooms;
@@ -35,7 +36,7 @@ pub use runtime::{BoxFuture, Prepared, Projections, Projector, ProjectorRunner, 
 
 /// Every projector of the system, in the order operators see them: one line per context.
 pub fn all() -> Vec<Arc<dyn Projector>> {
-    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors(), invoicing::projectors(), rooms::projectors(), social::projectors(), gifts::projectors(), chat::projectors()].concat()
+    [wallet::projectors(), users::projectors(), catalogue::projectors(), commerce::projectors(), invoicing::projectors(), rooms::projectors(), social::projectors(), gifts::projectors(), chat::projectors(), notifications::projectors()].concat()
 }
 
 /// The projector with this name (an operator's argument).
@@ -55,6 +56,7 @@ pub struct Queries {
     pub social: social::queries::SocialQueries,
     pub gifts: gifts::queries::GiftQueries,
     pub chat: chat::queries::ChatQueries,
+    pub notifications: notifications::queries::NotificationQueries,
 }
 
 impl Queries {
@@ -68,7 +70,8 @@ impl Queries {
             rooms: rooms::queries::RoomQueries::new(pool.clone(), projections.applied(rooms::ConsultationsProjector::NAME)),
             social: social::queries::SocialQueries::new(pool.clone(), projections.applied(social::SocialProjector::NAME)),
             gifts: gifts::queries::GiftQueries::new(pool.clone()),
-            chat: chat::queries::ChatQueries::new(pool),
+            chat: chat::queries::ChatQueries::new(pool.clone()),
+            notifications: notifications::queries::NotificationQueries::new(pool),
         }
     }
 }

@@ -12,6 +12,7 @@ mod chat;
 mod commerce;
 mod demo;
 mod invoicing;
+mod notifications;
 mod platform;
 mod rooms;
 mod social;

@@ -261,7 +261,7 @@ async fn blocking_ends_follows_both_ways_and_refuses_following_and_gifts_until_u
     assert_eq!(send_gift(&app, &pest, &one, &key()).await.status, 201);
 }
 
-async fn gift(app: &TestApp, admin: &str, price: &str) -> Uuid {
+pub(crate) async fn gift(app: &TestApp, admin: &str, price: &str) -> Uuid {
     let created = app
         .post_json("/admin/gifts", Some(admin), &[], &json!({ "name_en": "Rose", "name_ar": "وردة", "icon_url": "https://cdn.example.com/rose.png", "price": price, "sort_order": 1 }))
         .await;
@@ -269,7 +269,7 @@ async fn gift(app: &TestApp, admin: &str, price: &str) -> Uuid {
     id(&created.body["data"]["id"])
 }
 
-async fn send_gift(app: &TestApp, sender: &Session, body: &Value, key: &str) -> Response {
+pub(crate) async fn send_gift(app: &TestApp, sender: &Session, body: &Value, key: &str) -> Response {
     app.post_json("/gifts/send", Some(&sender.token), &[("Idempotency-Key", key)], body).await
 }
 

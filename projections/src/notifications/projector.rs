@@ -1,0 +1,166 @@
+//! Turns other contexts' events into notifications: never to the actor, and only about what the
+//! recipient may see (their own post, comment, conversation or profile; a gift sent to them).
+//! Recipients that depend on earlier events (a post's author, a conversation's other member)
+//! come from the projector's own tables, so a rebuild from the log alone gives the same rows.
+
+use domain::chat::ConversationEvent;
+use domain::gifts::GiftTransferEvent;
+use domain::kernel::{DomainEvent, EventType};
+use domain::notifications::{InboxEvent, NotificationType, notification_id};
+use domain::social::comment::CommentEvent;
+use domain::social::follow::FollowEvent;
+use domain::social::post::PostEvent;
+use event_store::RecordedEvent;
+use uuid::Uuid;
+
+use crate::ProjectionError;
+use crate::runtime::{Prepared, Projector};
+use crate::writes::Writes;
+
+pub struct NotificationsProjector;
+
+impl NotificationsProjector {
+    pub const NAME: &'static str = "notifications";
+}
+
+const TABLES: &[&str] = &["notifications", "notification_authors", "notification_conversations"];
+
+impl Projector for NotificationsProjector {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        TABLES
+    }
+
+    fn events(&self) -> &'static [&'static [EventType]] {
+        &[FollowEvent::TYPES, PostEvent::TYPES, CommentEvent::TYPES, GiftTransferEvent::TYPES, ConversationEvent::TYPES, InboxEvent::TYPES]
+    }
+
+    fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {
+        let mut writes = Writes::new(TABLES);
+        for event in events {
+            let notify = Notify { event };
+            if let Some(follow) = crate::decode::<FollowEvent>(event)? {
+                match follow {
+                    FollowEvent::Followed { followee_id, follower_id, .. } => notify.user(&mut writes, followee_id, NotificationType::NewFollower, follower_id, follower_id),
+                    FollowEvent::FollowRequested { followee_id, follower_id, .. } => notify.user(&mut writes, followee_id, NotificationType::FollowRequest, follower_id, follower_id),
+                    FollowEvent::FollowRequestAccepted { followee_id, follower_id, .. } => {
+                        notify.user(&mut writes, follower_id, NotificationType::FollowAccepted, followee_id, followee_id)
+                    }
+                    _ => {}
+                }
+            } else if let Some(post) = crate::decode::<PostEvent>(event)? {
+                match post {
+                    PostEvent::PostCreated { post_id, author_id, .. } => writes.insert("notification_authors", &["subject_id", "author_id"], vec![post_id.into(), author_id.into()]),
+                    // A new reaction notifies; changing one's reaction does not again.
+                    PostEvent::PostReacted { post_id, user_id, previous: None, .. } => notify.author(&mut writes, post_id, NotificationType::PostReaction, user_id, post_id),
+                    _ => {}
+                }
+            } else if let Some(CommentEvent::CommentAdded { comment_id, post_id, author_id, parent_id, .. }) = crate::decode::<CommentEvent>(event)? {
+                writes.insert("notification_authors", &["subject_id", "author_id"], vec![comment_id.into(), author_id.into()]);
+                notify.author(&mut writes, post_id, NotificationType::PostComment, author_id, post_id);
+                if let Some(parent_id) = parent_id {
+                    notify.author(&mut writes, parent_id, NotificationType::CommentReply, author_id, comment_id);
+                }
+            } else if let Some(GiftTransferEvent::GiftSent { transfer_id, sender_id, receiver_id, .. }) = crate::decode::<GiftTransferEvent>(event)? {
+                notify.user(&mut writes, receiver_id, NotificationType::GiftReceived, sender_id, transfer_id);
+            } else if let Some(chat) = crate::decode::<ConversationEvent>(event)? {
+                match chat {
+                    ConversationEvent::ConversationStarted { conversation_id, participants, .. } => {
+                        for user in participants {
+                            writes.insert("notification_conversations", &["conversation_id", "user_id"], vec![conversation_id.into(), user.into()]);
+                        }
+                    }
+                    ConversationEvent::MessageSent { conversation_id, sender_id, .. } => notify.conversation(&mut writes, conversation_id, sender_id),
+                    _ => {}
+                }
+            } else if let Some(inbox) = crate::decode::<InboxEvent>(event)? {
+                match inbox {
+                    InboxEvent::NotificationRead { user_id, notification_id, read_at } => writes.execute(
+                        "UPDATE {notifications} SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL",
+                        vec![read_at.into(), notification_id.into(), user_id.into()],
+                    ),
+                    InboxEvent::AllNotificationsRead { user_id, up_to, read_at } => writes.execute(
+                        "UPDATE {notifications} SET read_at = ? WHERE user_id = ? AND seq <= ? AND read_at IS NULL",
+                        vec![read_at.into(), user_id.into(), up_to.into()],
+                    ),
+                }
+            }
+        }
+        Ok(Box::new(writes))
+    }
+}
+
+/// The notifications one event makes.
+struct Notify<'a> {
+    event: &'a RecordedEvent,
+}
+
+const COLUMNS: &str = "id, seq, user_id, type, actor_id, subject_type, subject_id, created_at";
+
+impl Notify<'_> {
+    /// To `recipient`, unless they are the actor.
+    fn user(&self, writes: &mut Writes, recipient: Uuid, kind: NotificationType, actor: Uuid, subject: Uuid) {
+        if recipient == actor {
+            return;
+        }
+        let id = notification_id(self.event.event_id, recipient);
+        writes.execute(
+            format!("INSERT IGNORE INTO {{notifications}} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+            vec![id.into(), self.event.position.into(), recipient.into(), kind.as_str().into(), actor.into(), kind.subject_type().into(), subject.into(), self.event.recorded_at.into()],
+        );
+    }
+
+    /// To the author of `written` (a post or a comment), unless they are the actor.
+    fn author(&self, writes: &mut Writes, written: Uuid, kind: NotificationType, actor: Uuid, subject: Uuid) {
+        // The author is only known in SQL, so the id is derived from what names them: the
+        // event and what was written (one recipient each).
+        let id = notification_id(self.event.event_id, written);
+        writes.execute(
+            format!(
+                "INSERT IGNORE INTO {{notifications}} ({COLUMNS}) SELECT ?, ?, author_id, ?, ?, ?, ?, ? FROM {{notification_authors}} \
+                 WHERE subject_id = ? AND author_id <> ?"
+            ),
+            vec![
+                id.into(),
+                self.event.position.into(),
+                kind.as_str().into(),
+                actor.into(),
+                kind.subject_type().into(),
+                subject.into(),
+                self.event.recorded_at.into(),
+                written.into(),
+                actor.into(),
+            ],
+        );
+    }
+
+    /// To the other member of the conversation.
+    fn conversation(&self, writes: &mut Writes, conversation_id: Uuid, sender: Uuid) {
+        let kind = NotificationType::NewMessage;
+        let id = notification_id(self.event.event_id, conversation_id);
+        writes.execute(
+            format!(
+                "INSERT IGNORE INTO {{notifications}} ({COLUMNS}) SELECT ?, ?, user_id, ?, ?, ?, ?, ? FROM {{notification_conversations}} \
+                 WHERE conversation_id = ? AND user_id <> ?"
+            ),
+            vec![
+                id.into(),
+                self.event.position.into(),
+                kind.as_str().into(),
+                sender.into(),
+                kind.subject_type().into(),
+                conversation_id.into(),
+                self.event.recorded_at.into(),
+                conversation_id.into(),
+                sender.into(),
+            ],
+        );
+    }
+}
