@@ -52,6 +52,12 @@ const MESSAGES: &[Text] = &[
     Text::new("post_reaction", "{name} reacted to your post.", "تفاعل {name} مع منشورك."),
     Text::new("gift_received", "{name} sent you a gift.", "أرسل إليك {name} هدية."),
     Text::new("new_message", "{name} sent you a message.", "أرسل إليك {name} رسالة."),
+    Text::new("purchase_completed", "Your purchase is complete.", "تمت عملية الشراء."),
+    Text::new("course_enrollment", "{name} enrolled in your course.", "سجّل {name} في دورتك."),
+    Text::new("room_cancelled", "A live room you registered for was cancelled.", "أُلغيت غرفة مباشرة سجّلت فيها."),
+    Text::new("booking_created", "{name} booked a consultation with you.", "حجز {name} استشارة معك."),
+    Text::new("withdrawal_approved", "Your withdrawal was approved.", "تمت الموافقة على طلب السحب."),
+    Text::new("withdrawal_rejected", "Your withdrawal was rejected.", "تم رفض طلب السحب."),
 ];
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -64,7 +70,8 @@ pub struct NotificationsQuery {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SubjectView {
-    /// `user`, `post`, `comment`, `gift` or `conversation`.
+    /// `user`, `post`, `comment`, `gift`, `conversation`, `order`, `course`, `room`, `booking`
+    /// or `withdrawal`.
     #[serde(rename = "type")]
     pub subject_type: String,
     pub id: Uuid,
@@ -74,7 +81,8 @@ pub struct SubjectView {
 pub struct NotificationView {
     pub id: Uuid,
     /// `new_follower`, `follow_request`, `follow_accepted`, `post_comment`, `comment_reply`,
-    /// `post_reaction`, `gift_received` or `new_message`.
+    /// `post_reaction`, `gift_received`, `new_message`, `purchase_completed`, `course_enrollment`,
+    /// `room_cancelled`, `booking_created`, `withdrawal_approved` or `withdrawal_rejected`.
     #[serde(rename = "type")]
     #[schemars(example = &"new_follower")]
     pub notification_type: String,

@@ -367,8 +367,9 @@ pub const TAGS: &[(&str, &str, &str)] = &[
     (
         "notifications",
         "Notifications",
-        "What others did that concerns me (follows, requests, comments, replies, reactions, gifts, messages), never what I did \
-         myself, each written in the request's language; read one or all.",
+        "What others did that concerns me (follows, requests, comments, replies, reactions, gifts, messages, enrollments, \
+         bookings, cancelled rooms, withdrawal decisions) and the receipts of my purchases, never what I did myself otherwise, \
+         each written in the request's language; read one or all.",
     ),
     ("health", "Health and docs", "The service's state, this document and the page that renders it."),
 ];

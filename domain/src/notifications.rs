@@ -38,6 +38,12 @@ pub enum NotificationType {
     PostReaction,
     GiftReceived,
     NewMessage,
+    PurchaseCompleted,
+    CourseEnrollment,
+    RoomCancelled,
+    BookingCreated,
+    WithdrawalApproved,
+    WithdrawalRejected,
 }
 
 impl NotificationType {
@@ -51,6 +57,12 @@ impl NotificationType {
             NotificationType::PostReaction => "post_reaction",
             NotificationType::GiftReceived => "gift_received",
             NotificationType::NewMessage => "new_message",
+            NotificationType::PurchaseCompleted => "purchase_completed",
+            NotificationType::CourseEnrollment => "course_enrollment",
+            NotificationType::RoomCancelled => "room_cancelled",
+            NotificationType::BookingCreated => "booking_created",
+            NotificationType::WithdrawalApproved => "withdrawal_approved",
+            NotificationType::WithdrawalRejected => "withdrawal_rejected",
         }
     }
 
@@ -58,7 +70,8 @@ impl NotificationType {
         <NotificationType as strum::IntoEnumIterator>::iter().find(|kind| kind.as_str() == text)
     }
 
-    /// What it points at: `user`, `post`, `comment`, `gift` or `conversation`.
+    /// What it points at: `user`, `post`, `comment`, `gift`, `conversation`, `order`, `course`,
+    /// `room`, `booking` or `withdrawal`.
     pub fn subject_type(self) -> &'static str {
         match self {
             NotificationType::NewFollower | NotificationType::FollowRequest | NotificationType::FollowAccepted => "user",
@@ -66,7 +79,17 @@ impl NotificationType {
             NotificationType::CommentReply => "comment",
             NotificationType::GiftReceived => "gift",
             NotificationType::NewMessage => "conversation",
+            NotificationType::PurchaseCompleted => "order",
+            NotificationType::CourseEnrollment => "course",
+            NotificationType::RoomCancelled => "room",
+            NotificationType::BookingCreated => "booking",
+            NotificationType::WithdrawalApproved | NotificationType::WithdrawalRejected => "withdrawal",
         }
+    }
+
+    /// Whether the actor is told too: only the receipt of one's own purchase.
+    pub fn tells_the_actor(self) -> bool {
+        self == NotificationType::PurchaseCompleted
     }
 }
 

@@ -1,15 +1,22 @@
-//! Turns other contexts' events into notifications: never to the actor, and only about what the
-//! recipient may see (their own post, comment, conversation or profile; a gift sent to them).
+//! Turns other contexts' events into notifications: never to the actor (but the receipt of one's
+//! own purchase), and only about what the recipient may see (their own post, comment,
+//! conversation, profile, course, booking or withdrawal; a gift sent to them; a room they
+//! registered for).
 //! Recipients that depend on earlier events (a post's author, a conversation's other member)
 //! come from the projector's own tables, so a rebuild from the log alone gives the same rows.
 
 use domain::chat::ConversationEvent;
+use domain::commerce::ItemType;
+use domain::commerce::order::OrderEvent;
 use domain::gifts::GiftTransferEvent;
 use domain::kernel::{DomainEvent, EventType};
 use domain::notifications::{InboxEvent, NotificationType, notification_id};
+use domain::rooms::booking::BookingEvent;
+use domain::rooms::room::RoomEvent;
 use domain::social::comment::CommentEvent;
 use domain::social::follow::FollowEvent;
 use domain::social::post::PostEvent;
+use domain::wallet::WalletEvent;
 use event_store::RecordedEvent;
 use uuid::Uuid;
 
@@ -39,7 +46,18 @@ impl Projector for NotificationsProjector {
     }
 
     fn events(&self) -> &'static [&'static [EventType]] {
-        &[FollowEvent::TYPES, PostEvent::TYPES, CommentEvent::TYPES, GiftTransferEvent::TYPES, ConversationEvent::TYPES, InboxEvent::TYPES]
+        &[
+            FollowEvent::TYPES,
+            PostEvent::TYPES,
+            CommentEvent::TYPES,
+            GiftTransferEvent::TYPES,
+            ConversationEvent::TYPES,
+            OrderEvent::TYPES,
+            RoomEvent::TYPES,
+            BookingEvent::TYPES,
+            WalletEvent::TYPES,
+            InboxEvent::TYPES,
+        ]
     }
 
     fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {
@@ -48,10 +66,10 @@ impl Projector for NotificationsProjector {
             let notify = Notify { event };
             if let Some(follow) = crate::decode::<FollowEvent>(event)? {
                 match follow {
-                    FollowEvent::Followed { followee_id, follower_id, .. } => notify.user(&mut writes, followee_id, NotificationType::NewFollower, follower_id, follower_id),
-                    FollowEvent::FollowRequested { followee_id, follower_id, .. } => notify.user(&mut writes, followee_id, NotificationType::FollowRequest, follower_id, follower_id),
+                    FollowEvent::Followed { followee_id, follower_id, .. } => notify.user(&mut writes, followee_id, NotificationType::NewFollower, Some(follower_id), follower_id),
+                    FollowEvent::FollowRequested { followee_id, follower_id, .. } => notify.user(&mut writes, followee_id, NotificationType::FollowRequest, Some(follower_id), follower_id),
                     FollowEvent::FollowRequestAccepted { followee_id, follower_id, .. } => {
-                        notify.user(&mut writes, follower_id, NotificationType::FollowAccepted, followee_id, followee_id)
+                        notify.user(&mut writes, follower_id, NotificationType::FollowAccepted, Some(followee_id), followee_id)
                     }
                     _ => {}
                 }
@@ -69,7 +87,7 @@ impl Projector for NotificationsProjector {
                     notify.author(&mut writes, parent_id, NotificationType::CommentReply, author_id, comment_id);
                 }
             } else if let Some(GiftTransferEvent::GiftSent { transfer_id, sender_id, receiver_id, .. }) = crate::decode::<GiftTransferEvent>(event)? {
-                notify.user(&mut writes, receiver_id, NotificationType::GiftReceived, sender_id, transfer_id);
+                notify.user(&mut writes, receiver_id, NotificationType::GiftReceived, Some(sender_id), transfer_id);
             } else if let Some(chat) = crate::decode::<ConversationEvent>(event)? {
                 match chat {
                     ConversationEvent::ConversationStarted { conversation_id, participants, .. } => {
@@ -78,6 +96,23 @@ impl Projector for NotificationsProjector {
                         }
                     }
                     ConversationEvent::MessageSent { conversation_id, sender_id, .. } => notify.conversation(&mut writes, conversation_id, sender_id),
+                    _ => {}
+                }
+            } else if let Some(OrderEvent::OrderPlaced { order_id, buyer_id, lines, .. }) = crate::decode::<OrderEvent>(event)? {
+                notify.user(&mut writes, buyer_id, NotificationType::PurchaseCompleted, Some(buyer_id), order_id);
+                for line in lines.iter().filter(|line| line.item.item_type == ItemType::Course) {
+                    notify.user(&mut writes, line.speaker_id, NotificationType::CourseEnrollment, Some(buyer_id), line.item.item_id);
+                }
+            } else if let Some(RoomEvent::RoomCancelled { room_id, registrations, .. }) = crate::decode::<RoomEvent>(event)? {
+                for registration in registrations {
+                    notify.user(&mut writes, registration.user_id, NotificationType::RoomCancelled, None, room_id);
+                }
+            } else if let Some(BookingEvent::BookingPlaced { booking_id, session, .. }) = crate::decode::<BookingEvent>(event)? {
+                notify.user(&mut writes, session.speaker_id, NotificationType::BookingCreated, Some(session.student_id), booking_id);
+            } else if let Some(wallet) = crate::decode::<WalletEvent>(event)? {
+                match wallet {
+                    WalletEvent::WithdrawalCompleted { user_id, withdrawal_id, .. } => notify.user(&mut writes, user_id, NotificationType::WithdrawalApproved, None, withdrawal_id),
+                    WalletEvent::WithdrawalRejected { user_id, withdrawal_id, .. } => notify.user(&mut writes, user_id, NotificationType::WithdrawalRejected, None, withdrawal_id),
                     _ => {}
                 }
             } else if let Some(inbox) = crate::decode::<InboxEvent>(event)? {
@@ -105,9 +140,10 @@ struct Notify<'a> {
 const COLUMNS: &str = "id, seq, user_id, type, actor_id, subject_type, subject_id, created_at";
 
 impl Notify<'_> {
-    /// To `recipient`, unless they are the actor.
-    fn user(&self, writes: &mut Writes, recipient: Uuid, kind: NotificationType, actor: Uuid, subject: Uuid) {
-        if recipient == actor {
+    /// To `recipient`, unless they are the actor (but for a receipt); `actor` is None for what
+    /// an admin or the platform did.
+    fn user(&self, writes: &mut Writes, recipient: Uuid, kind: NotificationType, actor: Option<Uuid>, subject: Uuid) {
+        if actor == Some(recipient) && !kind.tells_the_actor() {
             return;
         }
         let id = notification_id(self.event.event_id, recipient);

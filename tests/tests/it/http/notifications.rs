@@ -5,9 +5,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::catalogue::id;
-use super::commerce::{Shop, shop};
+use super::catalogue::course;
+use super::commerce::{Shop, add, checkout, shop, wallet_pay};
+use super::rooms::{act, availability, book, now, register, room};
 use super::social::{gift, send_gift};
-use super::{assert_error, cli, dump, key, read};
+use super::{ADMIN_EMAIL, ADMIN_PASSWORD, assert_error, cli, dump, key, read, withdraw};
 use crate::api::{Response, Session, TestApp};
 
 async fn notifications(app: &TestApp, user: &Session) -> Vec<(String, String)> {
@@ -63,16 +65,17 @@ async fn every_social_gift_and_message_notification_reaches_the_right_reader_onc
         types(&[("new_message", name(&bilal)), ("gift_received", name(&bilal)), ("post_reaction", name(&bilal)), ("post_comment", name(&bilal)),
                 ("follow_request", name(&carla)), ("new_follower", name(&bilal))])
     );
-    assert_eq!(notifications(&app, &bilal).await, types(&[("comment_reply", name(&anna))]));
+    // Bilal's own gift is a purchase: its receipt is the one notification of his own doing.
+    assert_eq!(notifications(&app, &bilal).await, types(&[("purchase_completed", name(&bilal)), ("comment_reply", name(&anna))]));
     assert_eq!(notifications(&app, &carla).await, types(&[("follow_accepted", name(&anna))]));
 
     // In the request's language, with the actor's name.
     let arabic = app.get_with("/notifications", Some(&bilal.token), &[("Accept-Language", "ar")]).await;
-    let message = arabic.body["data"][0]["message"].as_str().unwrap();
+    let message = arabic.body["data"][1]["message"].as_str().unwrap();
     assert!(message.starts_with("ردّ ") && message.ends_with(" على تعليقك."), "{message}");
     let english = read(&app, "/notifications", Some(&bilal.token)).await;
-    assert_eq!(english.body["data"][0]["subject"], json!({ "type": "comment", "id": english.body["data"][0]["subject"]["id"] }));
-    assert!(english.body["data"][0]["message"].as_str().unwrap().ends_with("replied to your comment."), "{}", english.text);
+    assert_eq!(english.body["data"][1]["subject"]["type"], "comment", "{}", english.text);
+    assert!(english.body["data"][1]["message"].as_str().unwrap().ends_with("replied to your comment."), "{}", english.text);
 
     // Read one, again, someone else's; then all.
     let count = |user: &Session| {
@@ -93,7 +96,7 @@ async fn every_social_gift_and_message_notification_reaches_the_right_reader_onc
     let all = app.post_json("/notifications/read-all", Some(&anna.token), &[], &json!({})).await;
     assert_eq!((all.status, all.body["data"]["count"].as_u64()), (200, Some(0)), "{}", all.text);
     assert_eq!(read(&app, "/notifications?unread_only=true", Some(&anna.token)).await.body["data"], json!([]));
-    assert_eq!(count(&bilal).await, Some(1), "reading mine reads nobody else's");
+    assert_eq!(count(&bilal).await, Some(2), "reading mine reads nobody else's");
 
     const TABLES: [&str; 3] = ["notifications", "notification_authors", "notification_conversations"];
     let mut before = Vec::new();
@@ -105,4 +108,47 @@ async fn every_social_gift_and_message_notification_reaches_the_right_reader_onc
     for (table, rows) in TABLES.iter().zip(before) {
         assert_eq!(dump(&app, table).await, rows, "{table} after rebuild");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purchases_enrollments_bookings_cancelled_rooms_and_withdrawal_decisions_notify_their_reader() {
+    let Shop { app, category_id, speaker, student, .. } = shop("500.00").await;
+    let name = |user: &Session| user.username.clone();
+    // A course bought: a receipt for the buyer, an enrollment for its speaker.
+    let course_id = course(&app, &speaker, category_id, "تعلم التجويد", "115.00").await;
+    assert_eq!(add(&app, &student, "course", course_id).await.status, 201);
+    assert_eq!(checkout(&app, &student, &key(), &wallet_pay()).await.status, 201);
+    // A free room the student registered for, cancelled by its host.
+    let room_id = room(&app, &speaker, category_id, None, 10, 120).await;
+    assert_eq!(register(&app, &student, room_id, None).await.status, 201);
+    assert_eq!(act(&app, &speaker, &format!("/rooms/{room_id}/cancel")).await.status, 200);
+    // A consultation booked and paid.
+    let day = (now(&app) + chrono::Duration::days(7)).date_naive();
+    let monday = day + chrono::Duration::days(i64::from(7 - chrono::Datelike::weekday(&day).num_days_from_monday()) % 7);
+    assert_eq!(availability(&app, &speaker, "mon", "10:00", "12:00", 60, "150.00").await.status, 201);
+    let booked = book(&app, &student, &speaker, &format!("{monday}T07:00:00Z")).await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+    // Two withdrawals: one approved, one rejected.
+    app.fund(&speaker.token, "100.00").await;
+    let admin = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for (amount, decision) in [("30.00", "approve"), ("20.00", "reject")] {
+        let requested = withdraw(&app, &speaker.token, amount, &key()).await;
+        let withdrawal = requested.body["data"]["withdrawal_id"].as_str().unwrap().to_owned();
+        let decided = app.post_json(&format!("/admin/withdrawals/{withdrawal}/{decision}"), Some(&admin), &[("Idempotency-Key", &key())], &json!({ "reason": "IBAN does not match" })).await;
+        assert_eq!(decided.status, 200, "{}", decided.text);
+    }
+
+    let pairs = |pairs: &[(&str, String)]| pairs.iter().map(|(kind, who)| (kind.to_string(), who.clone())).collect::<Vec<_>>();
+    assert_eq!(
+        notifications(&app, &speaker).await,
+        pairs(&[("withdrawal_rejected", String::new()), ("withdrawal_approved", String::new()), ("booking_created", name(&student)), ("course_enrollment", name(&student))])
+    );
+    assert_eq!(
+        notifications(&app, &student).await,
+        pairs(&[("purchase_completed", name(&student)), ("room_cancelled", String::new()), ("purchase_completed", name(&student))])
+    );
+    let listed = read(&app, "/notifications", Some(&speaker.token)).await;
+    let enrollment = &listed.body["data"][3];
+    assert_eq!((enrollment["subject"]["type"].as_str(), enrollment["subject"]["id"].as_str()), (Some("course"), Some(course_id.to_string().as_str())), "{}", listed.text);
+    assert_eq!((listed.body["data"][0]["actor"].clone(), listed.body["data"][0]["message"].as_str()), (serde_json::Value::Null, Some("Your withdrawal was rejected.")));
 }

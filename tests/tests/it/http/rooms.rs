@@ -21,12 +21,12 @@ async fn shop(funds: &str) -> Shop {
     shop_on(spawn().await, funds).await
 }
 
-fn now(app: &TestApp) -> DateTime<Utc> {
+pub(crate) fn now(app: &TestApp) -> DateTime<Utc> {
     app.state.commands.kernel.now()
 }
 
 /// Schedules a room starting `in_minutes` from the server's now.
-async fn room(app: &TestApp, host: &Session, category_id: Uuid, price: Option<&str>, seats: u32, in_minutes: i64) -> Uuid {
+pub(crate) async fn room(app: &TestApp, host: &Session, category_id: Uuid, price: Option<&str>, seats: u32, in_minutes: i64) -> Uuid {
     let starts_at = now(app) + Duration::minutes(in_minutes);
     let mut body = json!({ "title": "Tajweed live", "description": "Questions and answers.", "category_id": category_id,
                            "starts_at": starts_at.to_rfc3339(), "duration_minutes": 60, "max_participants": seats,
@@ -40,12 +40,12 @@ async fn room(app: &TestApp, host: &Session, category_id: Uuid, price: Option<&s
     id(&created.body["data"]["id"])
 }
 
-async fn register(app: &TestApp, user: &Session, room_id: Uuid, key: Option<&str>) -> Response {
+pub(crate) async fn register(app: &TestApp, user: &Session, room_id: Uuid, key: Option<&str>) -> Response {
     let headers: Vec<(&str, &str)> = key.map(|key| ("Idempotency-Key", key)).into_iter().collect();
     app.post_json(&format!("/rooms/{room_id}/register"), Some(&user.token), &headers, &json!({})).await
 }
 
-async fn act(app: &TestApp, user: &Session, path: &str) -> Response {
+pub(crate) async fn act(app: &TestApp, user: &Session, path: &str) -> Response {
     app.post_json(path, Some(&user.token), &[], &json!({})).await
 }
 
@@ -264,7 +264,7 @@ async fn set_timezone(app: &TestApp, user: &Session, timezone: &str) -> Response
     patch(app, "/me/profile", &user.token, &json!({ "timezone": timezone })).await
 }
 
-async fn availability(app: &TestApp, speaker: &Session, day: &str, start: &str, end: &str, minutes: u32, price: &str) -> Response {
+pub(crate) async fn availability(app: &TestApp, speaker: &Session, day: &str, start: &str, end: &str, minutes: u32, price: &str) -> Response {
     let body = json!({ "day_of_week": day, "start_time": start, "end_time": end, "session_minutes": minutes, "price": price });
     app.post_json("/consultations/availabilities", Some(&speaker.token), &[], &body).await
 }
@@ -306,7 +306,7 @@ async fn slots_follow_the_speakers_wall_clock_across_a_daylight_saving_change() 
     assert_error(&read(&app, &format!("/speakers/{}/slots", Uuid::now_v7()), None).await, 404, "not_found");
 }
 
-async fn book(app: &TestApp, student: &Session, speaker: &Session, starts_at: &str) -> Response {
+pub(crate) async fn book(app: &TestApp, student: &Session, speaker: &Session, starts_at: &str) -> Response {
     let body = json!({ "speaker_id": speaker.user_id, "starts_at": starts_at });
     app.post_json("/consultations/bookings", Some(&student.token), &[("Idempotency-Key", &key())], &body).await
 }
