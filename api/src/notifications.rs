@@ -54,6 +54,7 @@ const MESSAGES: &[Text] = &[
     Text::new("new_message", "{name} sent you a message.", "أرسل إليك {name} رسالة."),
     Text::new("purchase_completed", "Your purchase is complete.", "تمت عملية الشراء."),
     Text::new("course_enrollment", "{name} enrolled in your course.", "سجّل {name} في دورتك."),
+    Text::new("room_starting", "A live room you registered for starts in 15 minutes.", "تبدأ غرفة مباشرة سجّلت فيها بعد 15 دقيقة."),
     Text::new("room_cancelled", "A live room you registered for was cancelled.", "أُلغيت غرفة مباشرة سجّلت فيها."),
     Text::new("booking_created", "{name} booked a consultation with you.", "حجز {name} استشارة معك."),
     Text::new("withdrawal_approved", "Your withdrawal was approved.", "تمت الموافقة على طلب السحب."),
@@ -82,7 +83,8 @@ pub struct NotificationView {
     pub id: Uuid,
     /// `new_follower`, `follow_request`, `follow_accepted`, `post_comment`, `comment_reply`,
     /// `post_reaction`, `gift_received`, `new_message`, `purchase_completed`, `course_enrollment`,
-    /// `room_cancelled`, `booking_created`, `withdrawal_approved` or `withdrawal_rejected`.
+    /// `room_starting`, `room_cancelled`, `booking_created`, `withdrawal_approved` or
+    /// `withdrawal_rejected`.
     #[serde(rename = "type")]
     #[schemars(example = &"new_follower")]
     pub notification_type: String,

@@ -193,3 +193,22 @@ fn a_booking_is_cancelled_before_it_starts_completed_by_its_speaker_after_and_ra
     given::<Booking>([placed.clone()]).when(BookingCommand::MarkNoShowIfDue { now: ended + Duration::hours(23) }).then_nothing();
     given::<Booking>([placed]).when(BookingCommand::MarkNoShowIfDue { now: ended + Duration::hours(24) }).then_ok();
 }
+
+#[test]
+fn registrants_are_reminded_once_in_the_quarter_hour_before_the_start() {
+    let history = [scheduled(None, 10), registered(10, None), registered(11, None)];
+    let remind = |time: &str| RoomCommand::RemindIfSoon { now: at(time) };
+    given::<Room>(history.clone()).when(remind("2026-12-01T16:44:59Z")).then_nothing();
+    let reminded = RoomEvent::RoomStartingSoon {
+        room_id: id(ROOM),
+        registrants: vec![id(10), id(11)],
+        starts_at: at("2026-12-01T17:00:00Z"),
+        reminded_at: at("2026-12-01T16:45:00Z"),
+    };
+    given::<Room>(history.clone()).when(remind("2026-12-01T16:45:00Z")).then(vec![reminded.clone()]);
+    let mut told = history.to_vec();
+    told.push(reminded);
+    given::<Room>(told).when(remind("2026-12-01T16:50:00Z")).then_nothing();
+    // Once it has started there is nothing to remind of.
+    given::<Room>(history).when(remind("2026-12-01T17:00:00Z")).then_nothing();
+}

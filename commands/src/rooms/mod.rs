@@ -143,6 +143,7 @@ impl Rooms {
         self.kernel
             .transact(context, |unit| async move {
                 let mut room = unit.load(stream).await?;
+                unit.decide(stream, &mut room, RoomCommand::RemindIfSoon { now })?;
                 unit.decide(stream, &mut room, RoomCommand::StartIfDue { now })?;
                 unit.decide(stream, &mut room, RoomCommand::CompleteIfOver { now })?;
                 Ok(room)

@@ -19,6 +19,8 @@ pub const DURATION_MINUTES: std::ops::RangeInclusive<u32> = 15..=480;
 pub const MAX_PARTICIPANTS: std::ops::RangeInclusive<u32> = 1..=1000;
 /// How long before the start the host may open the room.
 pub const HOST_EARLY_MINUTES: i64 = 10;
+/// How long before a room starts its registrants are told.
+pub const REMINDER_MINUTES: i64 = 15;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -212,6 +214,9 @@ pub enum RoomCommand {
     Start { host_id: Uuid, now: DateTime<Utc> },
     Complete { host_id: Uuid, now: DateTime<Utc> },
     Cancel { host_id: Uuid, now: DateTime<Utc> },
+    /// The scheduler: tells the registrants once, `REMINDER_MINUTES` before the start, or does
+    /// nothing.
+    RemindIfSoon { now: DateTime<Utc> },
     /// The scheduler: starts the room if its start has come, or does nothing.
     StartIfDue { now: DateTime<Utc> },
     /// The scheduler: completes the room if it is active past its end, or does nothing.
@@ -229,6 +234,8 @@ pub enum RoomEvent {
     },
     RoomRegistrationReleased { room_id: Uuid, user_id: Uuid, registration_id: Uuid, released_at: DateTime<Utc> },
     /// `started_by` is the host, or None for the scheduler.
+    /// The registrants at that moment, told the room starts soon.
+    RoomStartingSoon { room_id: Uuid, registrants: Vec<Uuid>, starts_at: DateTime<Utc>, reminded_at: DateTime<Utc> },
     RoomStarted { room_id: Uuid, started_by: Option<Uuid>, started_at: DateTime<Utc> },
     RoomCompleted { room_id: Uuid, completed_by: Option<Uuid>, completed_at: DateTime<Utc> },
     /// Every registration at that moment; the paid ones are refunded in the same append.
@@ -238,12 +245,13 @@ pub enum RoomEvent {
 pub const ROOM_SCHEDULED: EventType = EventType::new("RoomScheduled", 1);
 pub const ROOM_REGISTERED: EventType = EventType::new("RoomRegistered", 1);
 pub const ROOM_REGISTRATION_RELEASED: EventType = EventType::new("RoomRegistrationReleased", 1);
+pub const ROOM_STARTING_SOON: EventType = EventType::new("RoomStartingSoon", 1);
 pub const ROOM_STARTED: EventType = EventType::new("RoomStarted", 1);
 pub const ROOM_COMPLETED: EventType = EventType::new("RoomCompleted", 1);
 pub const ROOM_CANCELLED: EventType = EventType::new("RoomCancelled", 1);
 
 impl DomainEvent for RoomEvent {
-    const TYPES: &'static [EventType] = &[ROOM_SCHEDULED, ROOM_REGISTERED, ROOM_REGISTRATION_RELEASED, ROOM_STARTED, ROOM_COMPLETED, ROOM_CANCELLED];
+    const TYPES: &'static [EventType] = &[ROOM_SCHEDULED, ROOM_REGISTERED, ROOM_REGISTRATION_RELEASED, ROOM_STARTING_SOON, ROOM_STARTED, ROOM_COMPLETED, ROOM_CANCELLED];
 }
 
 impl RoomEvent {
@@ -252,6 +260,7 @@ impl RoomEvent {
             RoomEvent::RoomScheduled { room_id, .. }
             | RoomEvent::RoomRegistered { room_id, .. }
             | RoomEvent::RoomRegistrationReleased { room_id, .. }
+            | RoomEvent::RoomStartingSoon { room_id, .. }
             | RoomEvent::RoomStarted { room_id, .. }
             | RoomEvent::RoomCompleted { room_id, .. }
             | RoomEvent::RoomCancelled { room_id, .. } => *room_id,
@@ -274,6 +283,7 @@ pub struct Room {
     jitsi_room: Option<JitsiRoom>,
     status: RoomStatus,
     registrations: BTreeMap<Uuid, Registration>,
+    reminded: bool,
 }
 
 impl Room {
@@ -420,6 +430,15 @@ impl Aggregate for Room {
                 }
                 RoomEvent::RoomCancelled { room_id, registrations: self.registrations.values().copied().collect(), cancelled_at: now }
             }
+            RoomCommand::RemindIfSoon { now } => {
+                let (Some(room_id), Some(details)) = (self.id, self.details.as_ref()) else { return Err(RoomsError::UnknownRoom) };
+                let soon = now >= details.starts_at - chrono::Duration::minutes(REMINDER_MINUTES) && now < details.starts_at;
+                if self.status != RoomStatus::Scheduled || self.reminded || !soon {
+                    return Ok(Vec::new());
+                }
+                let registrants = self.registrations.keys().copied().collect();
+                RoomEvent::RoomStartingSoon { room_id, registrants, starts_at: details.starts_at, reminded_at: now }
+            }
             RoomCommand::StartIfDue { now } => {
                 let (Some(room_id), Some(details)) = (self.id, self.details.as_ref()) else { return Err(RoomsError::UnknownRoom) };
                 if self.status != RoomStatus::Scheduled || now < details.starts_at {
@@ -452,6 +471,7 @@ impl Aggregate for Room {
             RoomEvent::RoomRegistrationReleased { user_id, .. } => {
                 self.registrations.remove(user_id);
             }
+            RoomEvent::RoomStartingSoon { .. } => self.reminded = true,
             RoomEvent::RoomStarted { .. } => self.status = RoomStatus::Active,
             RoomEvent::RoomCompleted { .. } => self.status = RoomStatus::Completed,
             RoomEvent::RoomCancelled { .. } => self.status = RoomStatus::Cancelled,

@@ -103,9 +103,19 @@ impl Projector for NotificationsProjector {
                 for line in lines.iter().filter(|line| line.item.item_type == ItemType::Course) {
                     notify.user(&mut writes, line.speaker_id, NotificationType::CourseEnrollment, Some(buyer_id), line.item.item_id);
                 }
-            } else if let Some(RoomEvent::RoomCancelled { room_id, registrations, .. }) = crate::decode::<RoomEvent>(event)? {
-                for registration in registrations {
-                    notify.user(&mut writes, registration.user_id, NotificationType::RoomCancelled, None, room_id);
+            } else if let Some(room) = crate::decode::<RoomEvent>(event)? {
+                match room {
+                    RoomEvent::RoomStartingSoon { room_id, registrants, .. } => {
+                        for user in registrants {
+                            notify.user(&mut writes, user, NotificationType::RoomStarting, None, room_id);
+                        }
+                    }
+                    RoomEvent::RoomCancelled { room_id, registrations, .. } => {
+                        for registration in registrations {
+                            notify.user(&mut writes, registration.user_id, NotificationType::RoomCancelled, None, room_id);
+                        }
+                    }
+                    _ => {}
                 }
             } else if let Some(BookingEvent::BookingPlaced { booking_id, session, .. }) = crate::decode::<BookingEvent>(event)? {
                 notify.user(&mut writes, session.speaker_id, NotificationType::BookingCreated, Some(session.student_id), booking_id);

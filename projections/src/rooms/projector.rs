@@ -86,6 +86,7 @@ impl Projector for RoomsProjector {
                     writes.execute("DELETE FROM {room_registrations} WHERE room_id = ? AND user_id = ?", vec![room_id.into(), user_id.into()]);
                     writes.execute("UPDATE {rooms} SET registered_count = registered_count - 1 WHERE id = ?", vec![room_id.into()]);
                 }
+                RoomEvent::RoomStartingSoon { room_id, .. } => writes.execute("UPDATE {rooms} SET reminded = TRUE WHERE id = ?", vec![room_id.into()]),
                 RoomEvent::RoomStarted { room_id, .. } => status(&mut writes, room_id, RoomStatus::Active),
                 RoomEvent::RoomCompleted { room_id, .. } => status(&mut writes, room_id, RoomStatus::Completed),
                 RoomEvent::RoomCancelled { room_id, .. } => status(&mut writes, room_id, RoomStatus::Cancelled),

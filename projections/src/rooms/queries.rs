@@ -285,10 +285,11 @@ impl RoomQueries {
 /// What the scheduler should look at now (also for the operators' CLI, which has no API).
 pub async fn due(pool: &MySqlPool, now: DateTime<Utc>, limit: u32) -> Result<DueWork, sqlx::Error> {
     let rooms = sqlx::query_scalar(
-        "(SELECT id FROM rooms WHERE status = 'scheduled' AND starts_at <= ? ORDER BY starts_at LIMIT ?) \
+        "(SELECT id FROM rooms WHERE status = 'scheduled' AND (starts_at <= ? OR (reminded = FALSE AND starts_at <= ?)) ORDER BY starts_at LIMIT ?) \
          UNION (SELECT id FROM rooms WHERE status = 'active' AND ends_at <= ? ORDER BY ends_at LIMIT ?)",
     )
     .bind(now)
+    .bind(now + chrono::Duration::minutes(domain::rooms::room::REMINDER_MINUTES))
     .bind(limit)
     .bind(now)
     .bind(limit)

@@ -147,6 +147,19 @@ async fn purchases_enrollments_bookings_cancelled_rooms_and_withdrawal_decisions
         notifications(&app, &student).await,
         pairs(&[("purchase_completed", name(&student)), ("room_cancelled", String::new()), ("purchase_completed", name(&student))])
     );
+    // A room starting in an hour: its registrant is told once, a quarter of an hour before.
+    let soon = room(&app, &speaker, category_id, None, 10, 60).await;
+    assert_eq!(register(&app, &student, soon, None).await.status, 201);
+    let (commands, queries) = (&app.state.commands, &app.state.queries);
+    app.state.commands.kernel.clock().advance(chrono::Duration::minutes(46));
+    for _ in 0..2 {
+        api::scheduler::tick(commands, queries).await.unwrap();
+        read(&app, "/rooms", None).await;
+    }
+    let told = notifications(&app, &student).await;
+    assert_eq!(told.iter().filter(|(kind, _)| kind == "room_starting").count(), 1, "{told:?}");
+    assert_eq!(told[0], ("room_starting".to_owned(), String::new()));
+
     let listed = read(&app, "/notifications", Some(&speaker.token)).await;
     let enrollment = &listed.body["data"][3];
     assert_eq!((enrollment["subject"]["type"].as_str(), enrollment["subject"]["id"].as_str()), (Some("course"), Some(course_id.to_string().as_str())), "{}", listed.text);
