@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use domain::chat::{self, MessageBody, MessageType, NewMessage};
 use projections::chat::ChatProjector;
 use projections::chat::queries::{Before, ConversationRow, MessageRow};
+use projections::social::SocialProjector;
+use projections::users::UsersProjector;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,7 +25,8 @@ use crate::openapi::{Op, Routes};
 use crate::social::PersonView;
 use crate::startup::AppState;
 
-const CHAT: &[&str] = &[ChatProjector::NAME];
+/// Conversations and messages are read with their people's `users` and `profiles` rows.
+const CHAT: &[&str] = &[UsersProjector::NAME, SocialProjector::NAME, ChatProjector::NAME];
 /// A page of messages when the client names no `limit`, and its most.
 const MESSAGES_LIMIT_DEFAULT: u64 = 20;
 const MESSAGES_LIMIT_MAX: u64 = 100;

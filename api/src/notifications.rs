@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use domain::notifications::NotificationType;
 use projections::notifications::NotificationsProjector;
 use projections::notifications::queries::NotificationRow;
+use projections::social::SocialProjector;
+use projections::users::UsersProjector;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -22,7 +24,8 @@ use crate::openapi::{Op, Routes};
 use crate::social::PersonView;
 use crate::startup::AppState;
 
-const NOTIFICATIONS: &[&str] = &[NotificationsProjector::NAME];
+/// Notifications are read with their actors' `users` and `profiles` rows.
+const NOTIFICATIONS: &[&str] = &[UsersProjector::NAME, SocialProjector::NAME, NotificationsProjector::NAME];
 
 pub fn routes(routes: &mut Routes) {
     use Method as M;

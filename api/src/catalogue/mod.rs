@@ -16,6 +16,7 @@ use domain::users::Role;
 use projections::catalogue::CatalogueProjector;
 use projections::catalogue::queries::{Filter, Kind, Sort};
 use projections::commerce::CommerceProjector;
+use projections::users::UsersProjector;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -31,8 +32,9 @@ use crate::startup::AppState;
 
 pub use views::{BookView, CategoryView, CourseView, LessonView, SectionView, SpeakerView};
 
-/// Catalogue reads show ownership too, so they wait for both projections.
-const READS: &[&str] = &[CatalogueProjector::NAME, CommerceProjector::NAME];
+/// Catalogue reads show ownership too, and each listing joins its speaker's `users` row: a
+/// listing read just after its speaker registered waits for all three projections.
+const READS: &[&str] = &[UsersProjector::NAME, CatalogueProjector::NAME, CommerceProjector::NAME];
 
 pub fn routes(routes: &mut Routes) {
     use Method as M;

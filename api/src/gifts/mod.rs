@@ -11,6 +11,7 @@ use domain::gifts::{self, GiftChange, GiftContext, GiftContextKind, GiftDetails,
 use domain::users::Role;
 use projections::gifts::GiftsProjector;
 use projections::gifts::queries::{GiftRow, GiftSide, TransferRow};
+use projections::users::UsersProjector;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -26,7 +27,8 @@ use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
 use crate::wallet::sar;
 
-const GIFTS: &[&str] = &[GiftsProjector::NAME];
+/// Gifts sent are read with the names of who sent and received them.
+const GIFTS: &[&str] = &[UsersProjector::NAME, GiftsProjector::NAME];
 
 pub fn routes(routes: &mut Routes) {
     use Method as M;

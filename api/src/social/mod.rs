@@ -35,7 +35,8 @@ use crate::startup::AppState;
 
 pub use views::{BlockView, CommentView, FollowRequestView, FollowView, PersonView, PostView, ProfileView, ReactionView, ReportView};
 
-const SOCIAL: &[&str] = &[SocialProjector::NAME];
+/// Posts and comments are read with their authors' `users` rows.
+const SOCIAL: &[&str] = &[UsersProjector::NAME, SocialProjector::NAME];
 /// A profile joins the user's registration, their time zone and what they wrote.
 const PROFILES: &[&str] = &[UsersProjector::NAME, SocialProjector::NAME, ConsultationsProjector::NAME];
 /// The feed's page size when the client names none, and its most.

@@ -217,7 +217,7 @@ async fn main() -> anyhow::Result<()> {
                         match write_post(&http, &url, writer).await {
                             Ok((post_id, position)) => {
                                 let asked = Instant::now();
-                                let read = get_fresh(&http, &format!("{url}/posts/{post_id}"), reader, position).await;
+                                let read = get_as(&http, &format!("{url}/posts/{post_id}"), reader, Some(position)).await;
                                 report.lags_ms.push(asked.elapsed().as_secs_f64() * 1000.0);
                                 // Every tenth post is also looked for where the follower reads it.
                                 let in_feed = match (read, posted % 10) {
@@ -545,17 +545,7 @@ async fn checkout(http: &reqwest::Client, url: &str, token: &str, course_id: &st
 
 /// GET /invoices/{id}, at least as fresh as `position` when given.
 async fn read_invoice(http: &reqwest::Client, url: &str, token: &str, invoice_id: &str, position: Option<u64>) -> anyhow::Result<()> {
-    let mut request = http.get(format!("{url}/invoices/{invoice_id}")).bearer_auth(token);
-    if let Some(position) = position {
-        request = request.header("X-Min-Position", position.to_string());
-    }
-    let response = request.send().await?;
-    let status = response.status();
-    let body = response.bytes().await?;
-    if status != 200 {
-        bail!("GET /invoices/{invoice_id} answered {status}: {}", String::from_utf8_lossy(&body));
-    }
-    Ok(())
+    get_as(http, &format!("{url}/invoices/{invoice_id}"), token, position).await.map(|_| ())
 }
 
 async fn invoice_document(http: &reqwest::Client, url: &str, token: &str, invoice_id: &str) -> anyhow::Result<()> {
@@ -638,20 +628,9 @@ async fn write_post(http: &reqwest::Client, url: &str, token: &str) -> anyhow::R
     Ok((reply["data"]["id"].as_str().context("the post's id")?.to_owned(), reply["meta"]["position"].as_u64().context("the post's position")?))
 }
 
-/// GET as `token`, at least as fresh as `position`; must answer 200.
-async fn get_fresh(http: &reqwest::Client, url: &str, token: &str, position: u64) -> anyhow::Result<()> {
-    let response = http.get(url).bearer_auth(token).header("X-Min-Position", position.to_string()).send().await?;
-    let status = response.status();
-    let body = response.bytes().await?;
-    if status != 200 {
-        bail!("GET {url} answered {status}: {}", String::from_utf8_lossy(&body));
-    }
-    Ok(())
-}
-
-/// The first page of the reader's feed, at least as fresh as `position` when given: its posts' ids.
-async fn read_feed(http: &reqwest::Client, url: &str, token: &str, position: Option<u64>) -> anyhow::Result<Vec<String>> {
-    let mut request = http.get(format!("{url}/feed")).bearer_auth(token);
+/// GET as `token`, at least as fresh as `position` when given; must answer 200: its body.
+async fn get_as(http: &reqwest::Client, url: &str, token: &str, position: Option<u64>) -> anyhow::Result<bytes::Bytes> {
+    let mut request = http.get(url).bearer_auth(token);
     if let Some(position) = position {
         request = request.header("X-Min-Position", position.to_string());
     }
@@ -659,9 +638,14 @@ async fn read_feed(http: &reqwest::Client, url: &str, token: &str, position: Opt
     let status = response.status();
     let body = response.bytes().await?;
     if status != 200 {
-        bail!("GET /feed answered {status}: {}", String::from_utf8_lossy(&body));
+        bail!("GET {url} answered {status}: {}", String::from_utf8_lossy(&body));
     }
-    let reply: Value = serde_json::from_slice(&body)?;
+    Ok(body)
+}
+
+/// The first page of the reader's feed, at least as fresh as `position` when given: its posts' ids.
+async fn read_feed(http: &reqwest::Client, url: &str, token: &str, position: Option<u64>) -> anyhow::Result<Vec<String>> {
+    let reply: Value = serde_json::from_slice(&get_as(http, &format!("{url}/feed"), token, position).await?)?;
     Ok(reply["data"].as_array().into_iter().flatten().filter_map(|post| post["id"].as_str().map(str::to_owned)).collect())
 }
 

@@ -165,14 +165,21 @@ impl Notify<'_> {
 
     /// To the author of `written` (a post or a comment), unless they are the actor.
     fn author(&self, writes: &mut Writes, written: Uuid, kind: NotificationType, actor: Uuid, subject: Uuid) {
-        // The author is only known in SQL, so the id is derived from what names them: the
-        // event and what was written (one recipient each).
-        let id = notification_id(self.event.event_id, written);
+        self.looked_up(writes, "SELECT author_id AS recipient FROM {notification_authors} WHERE subject_id = ?", written, kind, actor, subject);
+    }
+
+    /// To the other member of the conversation.
+    fn conversation(&self, writes: &mut Writes, conversation_id: Uuid, sender: Uuid) {
+        let recipients = "SELECT user_id AS recipient FROM {notification_conversations} WHERE conversation_id = ?";
+        self.looked_up(writes, recipients, conversation_id, NotificationType::NewMessage, sender, conversation_id);
+    }
+
+    /// To the one recipient `recipients` finds for `key` in the projector's own tables, unless
+    /// they are the actor. Known only in SQL, they cannot name the id: the event and `key` do.
+    fn looked_up(&self, writes: &mut Writes, recipients: &str, key: Uuid, kind: NotificationType, actor: Uuid, subject: Uuid) {
+        let id = notification_id(self.event.event_id, key);
         writes.execute(
-            format!(
-                "INSERT IGNORE INTO {{notifications}} ({COLUMNS}) SELECT ?, ?, author_id, ?, ?, ?, ?, ? FROM {{notification_authors}} \
-                 WHERE subject_id = ? AND author_id <> ?"
-            ),
+            format!("INSERT IGNORE INTO {{notifications}} ({COLUMNS}) SELECT ?, ?, r.recipient, ?, ?, ?, ?, ? FROM ({recipients}) r WHERE r.recipient <> ?"),
             vec![
                 id.into(),
                 self.event.position.into(),
@@ -181,31 +188,8 @@ impl Notify<'_> {
                 kind.subject_type().into(),
                 subject.into(),
                 self.event.recorded_at.into(),
-                written.into(),
+                key.into(),
                 actor.into(),
-            ],
-        );
-    }
-
-    /// To the other member of the conversation.
-    fn conversation(&self, writes: &mut Writes, conversation_id: Uuid, sender: Uuid) {
-        let kind = NotificationType::NewMessage;
-        let id = notification_id(self.event.event_id, conversation_id);
-        writes.execute(
-            format!(
-                "INSERT IGNORE INTO {{notifications}} ({COLUMNS}) SELECT ?, ?, user_id, ?, ?, ?, ?, ? FROM {{notification_conversations}} \
-                 WHERE conversation_id = ? AND user_id <> ?"
-            ),
-            vec![
-                id.into(),
-                self.event.position.into(),
-                kind.as_str().into(),
-                sender.into(),
-                kind.subject_type().into(),
-                conversation_id.into(),
-                self.event.recorded_at.into(),
-                conversation_id.into(),
-                sender.into(),
             ],
         );
     }
