@@ -184,8 +184,10 @@ pub async fn messages(state: web::Data<AppState>, user: AuthUser, id: web::Path<
         None => MESSAGES_LIMIT_DEFAULT,
         Some(text) => text.parse::<u64>().ok().filter(|limit| (1..=MESSAGES_LIMIT_MAX).contains(limit)).ok_or(ApiError::field("limit", &INVALID_MESSAGES_LIMIT))?,
     };
-    let conversation = state.queries.chat.conversation(user.user_id, conversation_id).await?.ok_or(ApiError::NotFound)?;
-    let rows = state.queries.chat.messages(user.user_id, conversation.id, before, limit).await?.ok_or(ApiError::field("before", &INVALID_BEFORE))?;
+    if !state.queries.chat.is_participant(user.user_id, conversation_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let rows = state.queries.chat.messages(conversation_id, before, limit).await?.ok_or(ApiError::field("before", &INVALID_BEFORE))?;
     let count = rows.len() as u64;
     Ok(Reply::ok(rows.into_iter().map(MessageView::from).collect::<Vec<_>>()).pagination(Pagination::whole(count)))
 }

@@ -98,12 +98,9 @@ impl ChatQueries {
         }))
     }
 
-    /// A page of the conversation's messages, newest first; `None` when the reader is not in it
-    /// or `before` is not one of its messages.
-    pub async fn messages(&self, reader: Uuid, conversation_id: Uuid, before: Before, limit: u64) -> Result<Option<Vec<MessageRow>>, sqlx::Error> {
-        if self.conversation_of(reader, conversation_id).await?.is_none() {
-            return Ok(None);
-        }
+    /// A page of the conversation's messages, newest first; `None` when `before` is not one of
+    /// its messages. The caller has checked the reader is in it.
+    pub async fn messages(&self, conversation_id: Uuid, before: Before, limit: u64) -> Result<Option<Vec<MessageRow>>, sqlx::Error> {
         let below = match before {
             Before::Newest => u64::MAX,
             Before::Message(id) => {
@@ -135,12 +132,13 @@ impl ChatQueries {
             .await
     }
 
-    async fn conversation_of(&self, reader: Uuid, conversation_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-        sqlx::query_scalar("SELECT conversation_id FROM conversation_members WHERE conversation_id = ? AND user_id = ?")
+    pub async fn is_participant(&self, reader: Uuid, conversation_id: Uuid) -> Result<bool, sqlx::Error> {
+        let found: Option<Uuid> = sqlx::query_scalar("SELECT conversation_id FROM conversation_members WHERE conversation_id = ? AND user_id = ?")
             .bind(conversation_id)
             .bind(reader)
             .fetch_optional(&self.pool)
-            .await
+            .await?;
+        Ok(found.is_some())
     }
 }
 
