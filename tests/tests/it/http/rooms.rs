@@ -226,7 +226,9 @@ async fn joining_mints_a_jitsi_token_for_the_host_early_and_for_registrants_whil
     let Shop { app, category_id, speaker, student, .. } = shop("1.00").await;
     let stranger = app.register("student").await;
     let room_id = room(&app, &speaker, category_id, None, 5, 30).await;
-    let starts_at = now(&app) + Duration::minutes(30);
+    // The room's own start: computing it again here can land a second later under load.
+    let scheduled = read(&app, &format!("/rooms/{room_id}"), None).await;
+    let starts_at: DateTime<Utc> = scheduled.body["data"]["starts_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(register(&app, &student, room_id, None).await.status, 201);
     let path = format!("/rooms/{room_id}/join");
     assert_error(&read(&app, &path, Some(&speaker.token)).await, 409, "not_started");
