@@ -28,8 +28,8 @@ use crate::startup::AppState;
 /// Conversations and messages are read with their people's `users` and `profiles` rows.
 const CHAT: &[&str] = &[UsersProjector::NAME, SocialProjector::NAME, ChatProjector::NAME];
 /// A page of messages when the client names no `limit`, and its most.
-const MESSAGES_LIMIT_DEFAULT: u64 = 20;
-const MESSAGES_LIMIT_MAX: u64 = 100;
+pub const MESSAGES_LIMIT_DEFAULT: u64 = 20;
+pub const MESSAGES_LIMIT_MAX: u64 = 100;
 
 pub fn routes(routes: &mut Routes) {
     use Method as M;

@@ -76,7 +76,7 @@ impl Text {
 pub const REJECTIONS: &[&[Text]] = &[users::REJECTIONS, wallet::REJECTIONS, catalogue::REJECTIONS, commerce::REJECTIONS, rooms::REJECTIONS, social::REJECTIONS, gifts::REJECTIONS, chat::REJECTIONS];
 
 /// Field reasons of 422 answers, including the domain's `Invalid` rejections: one line per context.
-pub const REASONS: &[&[Text]] = &[crate::extract::REASONS, users::REASONS, wallet::REASONS, catalogue::REASONS, commerce::REASONS, invoicing::REASONS, rooms::REASONS, social::REASONS, gifts::REASONS, chat::REASONS, notifications::REASONS];
+pub const REASONS: &[&[Text]] = &[crate::extract::REASONS, users::REASONS, wallet::REASONS, catalogue::REASONS, commerce::REASONS, invoicing::REASONS, rooms::REASONS, rooms::chat::REASONS, social::REASONS, gifts::REASONS, chat::REASONS, notifications::REASONS];
 
 fn find(tables: &'static [&'static [Text]], code: &str) -> Option<&'static Text> {
     tables.iter().flat_map(|table| table.iter()).find(|text| text.code == code)

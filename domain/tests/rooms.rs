@@ -6,6 +6,7 @@ use domain::catalogue::{Description, Title};
 use domain::kernel::testing::given;
 use domain::money::Money;
 use domain::rooms::booking::{Booking, BookingCommand, BookingEvent, Rating, Session};
+use domain::rooms::message::{RoomMessage, RoomMessageBody, RoomMessageCommand, RoomMessageEvent, RoomMessageType};
 use domain::rooms::room::{AccessType, PaidBy, Registration, Room, RoomCommand, RoomDetails, RoomEvent};
 use domain::rooms::schedule::{Availability, DayOfWeek, Reserved, Schedule, ScheduleCommand, ScheduleEvent, open_slots};
 use domain::rooms::{JitsiRoom, RoomsError};
@@ -211,4 +212,67 @@ fn registrants_are_reminded_once_in_the_quarter_hour_before_the_start() {
     given::<Room>(told).when(remind("2026-12-01T16:50:00Z")).then_nothing();
     // Once it has started there is nothing to remind of.
     given::<Room>(history).when(remind("2026-12-01T17:00:00Z")).then_nothing();
+}
+
+#[test]
+fn the_host_and_registrants_speak_in_an_active_room_and_only_then() {
+    let speak = |user: u128, now: &str| RoomCommand::Speak { user_id: id(user), now: at(now) };
+    let history = vec![scheduled(None, 10), registered(5, None)];
+    given::<Room>(history.clone()).when(speak(5, "2026-12-01T17:05:00Z")).then_rejected(RoomsError::NotStarted);
+    let mut active = history;
+    active.push(RoomEvent::RoomStarted { room_id: id(ROOM), started_by: Some(id(HOST)), started_at: at("2026-12-01T17:00:00Z") });
+    given::<Room>(active.clone()).when(speak(5, "2026-12-01T17:05:00Z")).then_nothing();
+    given::<Room>(active.clone()).when(speak(HOST, "2026-12-01T17:05:00Z")).then_nothing();
+    given::<Room>(active.clone()).when(speak(6, "2026-12-01T17:05:00Z")).then_rejected(RoomsError::NotRegistered);
+    // Past its end, even before the scheduler completes it.
+    given::<Room>(active.clone()).when(speak(5, "2026-12-01T18:00:00Z")).then_rejected(RoomsError::NotAvailable);
+    given::<Room>(active.clone()).when(RoomCommand::Moderate { user_id: id(5) }).then_rejected(RoomsError::NotHost);
+    given::<Room>(active).when(RoomCommand::Moderate { user_id: id(HOST) }).then_nothing();
+}
+
+fn post(message: u128, author: u128, parent: Option<RoomMessage>) -> RoomMessageCommand {
+    RoomMessageCommand::Post {
+        message_id: id(message),
+        room_id: id(ROOM),
+        author_id: id(author),
+        message_type: RoomMessageType::Text,
+        body: RoomMessageBody::parse(RoomMessageType::Text, "Salam").unwrap(),
+        parent,
+        now: at("2026-12-01T17:05:00Z"),
+    }
+}
+
+#[test]
+fn room_messages_reply_one_level_deep_within_their_room_and_the_host_pins_and_deletes() {
+    let (events, top) = given::<RoomMessage>([]).when(post(20, 5, None)).then_ok();
+    assert!(matches!(&events[..], [RoomMessageEvent::RoomMessagePosted { parent_id: None, .. }]));
+    let (_, reply) = given::<RoomMessage>([]).when(post(21, HOST, Some(top.clone()))).then_ok();
+    given::<RoomMessage>([]).when(post(22, 5, Some(reply))).then_rejected(RoomsError::InvalidParent);
+    given::<RoomMessage>(events.clone()).when(post(20, 5, None)).then_rejected(RoomsError::MessageExists);
+
+    let now = at("2026-12-01T17:06:00Z");
+    let pinned = RoomMessageEvent::RoomMessagePinned { room_id: id(ROOM), message_id: id(20), pinned_by: id(HOST), pinned_at: now };
+    given::<RoomMessage>(events.clone()).when(RoomMessageCommand::Pin { room_id: id(ROOM), by: id(HOST), now }).then(vec![pinned.clone()]);
+    let mut history = events.clone();
+    history.push(pinned);
+    given::<RoomMessage>(history.clone()).when(RoomMessageCommand::Pin { room_id: id(ROOM), by: id(HOST), now }).then_nothing();
+    // A message of another room is not found there.
+    given::<RoomMessage>(history.clone()).when(RoomMessageCommand::Pin { room_id: id(99), by: id(HOST), now }).then_rejected(RoomsError::UnknownMessage);
+    // Someone else's message: only the host deletes it.
+    given::<RoomMessage>(history.clone()).when(RoomMessageCommand::Delete { room_id: id(ROOM), by: id(6), by_host: false, now }).then_rejected(RoomsError::NotHost);
+    let state = given::<RoomMessage>(history.clone())
+        .when(RoomMessageCommand::Delete { room_id: id(ROOM), by: id(HOST), by_host: true, now })
+        .then(vec![RoomMessageEvent::RoomMessageDeleted { room_id: id(ROOM), message_id: id(20), deleted_by: id(HOST), deleted_at: now }]);
+    // Deleted: no pin, no replies.
+    given::<RoomMessage>([]).when(post(23, 5, Some(state))).then_rejected(RoomsError::InvalidParent);
+}
+
+#[test]
+fn room_message_bodies_are_texts_or_emoji_only() {
+    assert!(RoomMessageBody::parse(RoomMessageType::Emoji, "👏🔥").is_ok());
+    for bad in ["ok", "👏 👏", "", "👏👏👏👏👏👏👏👏👏👏👏👏👏👏👏👏👏"] {
+        assert_eq!(RoomMessageBody::parse(RoomMessageType::Emoji, bad), Err(RoomsError::InvalidMessageBody), "{bad:?}");
+    }
+    assert_eq!(RoomMessageBody::parse(RoomMessageType::Text, &"x".repeat(1001)), Err(RoomsError::InvalidMessageBody));
+    assert_eq!(RoomMessageType::parse("sticker"), Err(RoomsError::InvalidMessageType));
 }

@@ -53,6 +53,7 @@ pub struct Queries {
     pub commerce: commerce::queries::CommerceQueries,
     pub invoicing: invoicing::queries::InvoiceQueries,
     pub rooms: rooms::queries::RoomQueries,
+    pub room_chat: rooms::chat::RoomChatQueries,
     pub social: social::queries::SocialQueries,
     pub gifts: gifts::queries::GiftQueries,
     pub chat: chat::queries::ChatQueries,
@@ -68,10 +69,34 @@ impl Queries {
             commerce: commerce::queries::CommerceQueries::new(pool.clone()),
             invoicing: invoicing::queries::InvoiceQueries::new(pool.clone()),
             rooms: rooms::queries::RoomQueries::new(pool.clone(), projections.applied(rooms::ConsultationsProjector::NAME)),
+            room_chat: rooms::chat::RoomChatQueries::new(pool.clone()),
             social: social::queries::SocialQueries::new(pool.clone(), projections.applied(social::SocialProjector::NAME)),
             gifts: gifts::queries::GiftQueries::new(pool.clone()),
             chat: chat::queries::ChatQueries::new(pool.clone()),
             notifications: notifications::queries::NotificationQueries::new(pool),
+        }
+    }
+}
+
+/// Positions after `after` up to `upto`, included: a range whose pushes the WebSocket gateway
+/// reads, for everyone or for one audience (a user, a room).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    pub after: u64,
+    pub upto: u64,
+}
+
+impl Range {
+    /// Binds the range's two ends, then the audience when there is one.
+    pub(crate) fn bind<'q>(
+        self,
+        query: sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>,
+        audience: Option<uuid::Uuid>,
+    ) -> sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments> {
+        let query = query.bind(self.after).bind(self.upto);
+        match audience {
+            Some(id) => query.bind(id),
+            None => query,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! an `Idempotency-Key` (a free room's registration honours one if given), and a repeat is
 //! answered from the first one's events. Joining mints a token for the video service (`jitsi`).
 
+pub mod chat;
 mod jitsi;
 mod views;
 
@@ -119,7 +120,7 @@ pub fn routes(routes: &mut Routes) {
         Op::new("consultations", "My bookings, as student and as speaker").auth().reads(CONSULTATIONS).query::<MyBookingsQuery>()
             .data::<Vec<BookingView>>().errors(&[422])
             .description("`as=student` or `as=speaker` narrows the list; cancelled bookings leave it."));
-
+    chat::routes(routes);
 }
 
 pub const ROOM_SCHEDULED: Text = Text::new("room_scheduled", "The room is scheduled.", "تمت جدولة الغرفة.");

@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use domain::catalogue::Title;
 use domain::commerce::order::{OrderEvent, RefundReason, Sale};
 use domain::commerce::{ItemRef, ItemType};
+use domain::kernel::Aggregate;
 use domain::money::Money;
 use domain::rooms::booking::{self, Booking, BookingCommand, BookingEvent, Rating, Review, Session};
+use domain::rooms::message::{self, RoomMessage, RoomMessageBody, RoomMessageCommand, RoomMessageType};
 use domain::rooms::room::{self, PaidBy, Room, RoomCommand, RoomDetails, RoomEvent};
 use domain::rooms::schedule::{self, Availability, Schedule, ScheduleCommand, ScheduleEvent};
 use domain::rooms::JitsiRoom;
@@ -24,6 +26,18 @@ use crate::{CommandContext, CommandError};
 
 pub fn room_stream(room_id: Uuid) -> Stream<Room> {
     Stream::new(room::STREAM_TYPE, room_id.to_string())
+}
+
+pub fn room_message_stream(message_id: Uuid) -> Stream<RoomMessage> {
+    Stream::new(message::STREAM_TYPE, message_id.to_string())
+}
+
+/// A room chat message as its author writes it.
+#[derive(Clone, Debug)]
+pub struct NewRoomMessage {
+    pub message_type: RoomMessageType,
+    pub body: RoomMessageBody,
+    pub parent_id: Option<Uuid>,
 }
 
 pub fn schedule_stream(speaker_id: Uuid) -> Stream<Schedule> {
@@ -154,6 +168,69 @@ impl Rooms {
     /// A room as the store has it now.
     pub async fn room(&self, room_id: Uuid) -> Result<Loaded<Room>, CommandError> {
         self.kernel.read(&room_stream(room_id)).await
+    }
+
+    // ---- the room's chat ----
+
+    /// Posts in the room's chat, as its host or a registrant while it is active: the message's id.
+    pub async fn post_message(&self, author: Uuid, room_id: Uuid, message: NewRoomMessage, context: &CommandContext) -> Result<Transacted<Uuid>, CommandError> {
+        let (message, message_id, now) = (&message, Uuid::now_v7(), self.kernel.now());
+        let stream = &room_message_stream(message_id);
+        self.kernel
+            .transact(context, |unit| async move {
+                unit.check(&unit.load(&room_stream(room_id)).await?, RoomCommand::Speak { user_id: author, now })?;
+                let parent = match message.parent_id {
+                    Some(parent_id) => Some(unit.load(&room_message_stream(parent_id)).await?.state),
+                    None => None,
+                };
+                let mut posted = unit.create(stream).await?;
+                let post = RoomMessageCommand::Post { message_id, room_id, author_id: author, message_type: message.message_type, body: message.body.clone(), parent, now };
+                unit.decide(stream, &mut posted, post)?;
+                Ok(message_id)
+            })
+            .await
+    }
+
+    /// Pins (`pinned`) or unpins a message of the room's chat, as its host.
+    pub async fn pin_message(&self, host: Uuid, room_id: Uuid, message_id: Uuid, pinned: bool, context: &CommandContext) -> Result<Transacted<()>, CommandError> {
+        let now = self.kernel.now();
+        self.decide_message(room_id, message_id, context, move |room| {
+            room.handle(RoomCommand::Moderate { user_id: host }).map_err(CommandError::rejected)?;
+            Ok(match pinned {
+                true => RoomMessageCommand::Pin { room_id, by: host, now },
+                false => RoomMessageCommand::Unpin { room_id, by: host, now },
+            })
+        })
+        .await
+    }
+
+    /// Deletes a message of the room's chat, as its author or the room's host.
+    pub async fn delete_message(&self, by: Uuid, room_id: Uuid, message_id: Uuid, context: &CommandContext) -> Result<Transacted<()>, CommandError> {
+        let now = self.kernel.now();
+        self.decide_message(room_id, message_id, context, move |room| {
+            let by_host = room.id().is_some() && room.host_id() == by;
+            Ok(RoomMessageCommand::Delete { room_id, by, by_host, now })
+        })
+        .await
+    }
+
+    /// Decides on a message of a room's chat what `command` makes of the room.
+    async fn decide_message(
+        &self,
+        room_id: Uuid,
+        message_id: Uuid,
+        context: &CommandContext,
+        command: impl Fn(&Room) -> Result<RoomMessageCommand, CommandError> + Send + Sync,
+    ) -> Result<Transacted<()>, CommandError> {
+        let (stream, command) = (&room_message_stream(message_id), &command);
+        self.kernel
+            .transact(context, |unit| async move {
+                let decided = command(&unit.load(&room_stream(room_id)).await?.state)?;
+                let mut message = unit.load(stream).await?;
+                unit.decide(stream, &mut message, decided)?;
+                Ok(())
+            })
+            .await
     }
 
     // ---- consultations ----

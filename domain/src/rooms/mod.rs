@@ -5,6 +5,7 @@
 //! same ledger postings, invoice and refunds as a course.
 
 pub mod booking;
+pub mod message;
 pub mod room;
 pub mod schedule;
 
@@ -15,7 +16,7 @@ use crate::kernel::{ContextEvents, DomainEvent, Rejection, RejectionKind, every}
 /// The context's events, upcasters and rejections, for the kernel's registries.
 pub const EVENTS: ContextEvents = ContextEvents {
     name: "rooms",
-    tables: &[room::RoomEvent::TYPES, schedule::ScheduleEvent::TYPES, booking::BookingEvent::TYPES],
+    tables: &[room::RoomEvent::TYPES, schedule::ScheduleEvent::TYPES, booking::BookingEvent::TYPES, message::RoomMessageEvent::TYPES],
     upcasts: &[],
     rejections: every::<RoomsError>,
 };
@@ -108,6 +109,16 @@ pub enum RoomsError {
     InvalidRating,
     #[error("the review must be 1 to 2,000 characters")]
     InvalidReview,
+    #[error("the type must be text or emoji")]
+    InvalidMessageType,
+    #[error("a text is 1 to 1,000 characters; an emoji message 1 to 16 characters of emoji")]
+    InvalidMessageBody,
+    #[error("a reply answers a top-level message of the same room")]
+    InvalidParent,
+    #[error("no such message in this room")]
+    UnknownMessage,
+    #[error("the message already exists")]
+    MessageExists,
 }
 
 impl Rejection for RoomsError {
@@ -119,8 +130,8 @@ impl Rejection for RoomsError {
             RoomsError::InvalidRoomPrice => "invalid_room_price",
             RoomsError::InvalidMaxParticipants => "invalid_max_participants",
             RoomsError::InvalidJitsiRoom => "invalid_jitsi_room",
-            RoomsError::UnknownRoom | RoomsError::UnknownAvailability | RoomsError::UnknownBooking => "not_found",
-            RoomsError::RoomExists | RoomsError::BookingExists => "already_exists",
+            RoomsError::UnknownRoom | RoomsError::UnknownAvailability | RoomsError::UnknownBooking | RoomsError::UnknownMessage => "not_found",
+            RoomsError::RoomExists | RoomsError::BookingExists | RoomsError::MessageExists => "already_exists",
             RoomsError::NotHost => "not_host",
             RoomsError::OwnItem => "own_item",
             RoomsError::AlreadyRegistered => "already_registered",
@@ -141,15 +152,19 @@ impl Rejection for RoomsError {
             RoomsError::AlreadyRated => "already_rated",
             RoomsError::InvalidRating => "invalid_rating",
             RoomsError::InvalidReview => "invalid_review",
+            RoomsError::InvalidMessageType => "invalid_room_message_type",
+            RoomsError::InvalidMessageBody => "invalid_room_message_body",
+            RoomsError::InvalidParent => "invalid_room_message_parent",
         }
     }
 
     fn kind(&self) -> RejectionKind {
         match self {
-            RoomsError::UnknownRoom | RoomsError::UnknownAvailability | RoomsError::UnknownBooking => RejectionKind::NotFound,
+            RoomsError::UnknownRoom | RoomsError::UnknownAvailability | RoomsError::UnknownBooking | RoomsError::UnknownMessage => RejectionKind::NotFound,
             RoomsError::NotHost | RoomsError::NotRegistered | RoomsError::NotSpeaker => RejectionKind::Forbidden,
             RoomsError::RoomExists
             | RoomsError::BookingExists
+            | RoomsError::MessageExists
             | RoomsError::OwnItem
             | RoomsError::AlreadyRegistered
             | RoomsError::RoomFull
@@ -175,6 +190,9 @@ impl Rejection for RoomsError {
             RoomsError::InvalidSessionMinutes | RoomsError::SessionLongerThanWindow => Some("session_minutes"),
             RoomsError::InvalidRating => Some("rating"),
             RoomsError::InvalidReview => Some("review"),
+            RoomsError::InvalidMessageType => Some("type"),
+            RoomsError::InvalidMessageBody => Some("body"),
+            RoomsError::InvalidParent => Some("parent_id"),
             _ => None,
         }
     }

@@ -221,6 +221,11 @@ pub enum RoomCommand {
     StartIfDue { now: DateTime<Utc> },
     /// The scheduler: completes the room if it is active past its end, or does nothing.
     CompleteIfOver { now: DateTime<Utc> },
+    /// A rule, no event: whether `user_id` may post in the room's chat now (the host and
+    /// registrants, while it is active).
+    Speak { user_id: Uuid, now: DateTime<Utc> },
+    /// A rule, no event: whether `user_id` may pin and delete any message of the room's chat.
+    Moderate { user_id: Uuid },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -309,6 +314,11 @@ impl Room {
 
     pub fn is_registered(&self, user_id: Uuid) -> bool {
         self.registrations.contains_key(&user_id)
+    }
+
+    /// The host or a registrant: who reads and (while it is active) writes the room's chat.
+    pub fn is_member(&self, user_id: Uuid) -> bool {
+        self.details.is_some() && (user_id == self.host_id || self.is_registered(user_id))
     }
 
     pub fn registered_count(&self) -> usize {
@@ -445,6 +455,21 @@ impl Aggregate for Room {
                     return Ok(Vec::new());
                 }
                 RoomEvent::RoomStarted { room_id, started_by: None, started_at: now }
+            }
+            RoomCommand::Speak { user_id, now } => {
+                let details = self.details.as_ref().ok_or(RoomsError::UnknownRoom)?;
+                if !self.is_member(user_id) {
+                    return Err(RoomsError::NotRegistered);
+                }
+                return match self.status {
+                    RoomStatus::Active if now < details.ends_at() => Ok(Vec::new()),
+                    RoomStatus::Scheduled if now < details.ends_at() => Err(RoomsError::NotStarted),
+                    _ => Err(RoomsError::NotAvailable),
+                };
+            }
+            RoomCommand::Moderate { user_id } => {
+                self.hosted_by(user_id)?;
+                return Ok(Vec::new());
             }
             RoomCommand::CompleteIfOver { now } => {
                 let (Some(room_id), Some(details)) = (self.id, self.details.as_ref()) else { return Err(RoomsError::UnknownRoom) };

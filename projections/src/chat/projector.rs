@@ -23,7 +23,7 @@ impl Projector for ChatProjector {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -69,7 +69,7 @@ impl Projector for ChatProjector {
                     );
                 }
                 ConversationEvent::MessageDeleted { message_id, .. } => {
-                    writes.execute("UPDATE {messages} SET is_deleted = TRUE, body = NULL, media_urls = '[]' WHERE id = ?", vec![message_id.into()]);
+                    writes.execute("UPDATE {messages} SET is_deleted = TRUE, body = NULL, media_urls = '[]', changed_seq = ? WHERE id = ?", vec![event.position.into(), message_id.into()]);
                 }
                 // Read up to the conversation's last message, which it was when decided.
                 ConversationEvent::ConversationRead { conversation_id, reader_id, .. } => {

@@ -5,6 +5,7 @@ use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlPool, Row};
 use uuid::Uuid;
 
+use crate::Range;
 use crate::social::queries::{PERSON_COLUMNS, PersonRow, person};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -130,6 +131,25 @@ impl ChatQueries {
             .bind(message_id)
             .fetch_optional(&self.pool)
             .await
+    }
+
+    /// The messages sent or deleted in `range` (to one participant, or to all), each at the
+    /// position that did it, in order: (position, participant, message), a row per participant.
+    pub async fn pushed(&self, range: Range, user: Option<Uuid>) -> Result<Vec<(u64, Uuid, MessageRow)>, sqlx::Error> {
+        let mut pushed = Vec::new();
+        for column in ["seq", "changed_seq"] {
+            let of_user = if user.is_some() { "AND cm.user_id = ?" } else { "" };
+            let query = format!(
+                "SELECT {MESSAGE_COLUMNS}, m.{column}, cm.user_id {MESSAGE_FROM} JOIN conversation_members cm ON cm.conversation_id = m.conversation_id \
+                 WHERE m.{column} > ? AND m.{column} <= ? {of_user}"
+            );
+            let rows = range.bind(sqlx::query(sqlx::AssertSqlSafe(query)), user).fetch_all(&self.pool).await?;
+            for row in &rows {
+                pushed.push((row.try_get(12)?, row.try_get(13)?, message(row)?));
+            }
+        }
+        pushed.sort_by_key(|(position, _, _)| *position);
+        Ok(pushed)
     }
 
     pub async fn is_participant(&self, reader: Uuid, conversation_id: Uuid) -> Result<bool, sqlx::Error> {

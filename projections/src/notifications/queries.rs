@@ -4,6 +4,7 @@ use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlPool, Row};
 use uuid::Uuid;
 
+use crate::Range;
 use crate::social::queries::{PersonRow, person};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -18,8 +19,8 @@ pub struct NotificationRow {
 }
 
 /// A notification with its actor (`u`, `pr`), from `n`.
-const SELECT: &str = "SELECT n.id, n.type, n.subject_type, n.subject_id, n.read_at, n.created_at, u.id, u.username, u.name, pr.avatar_url \
-     FROM notifications n LEFT JOIN users u ON u.id = n.actor_id LEFT JOIN profiles pr ON pr.user_id = u.id";
+const COLUMNS: &str = "n.id, n.type, n.subject_type, n.subject_id, n.read_at, n.created_at, u.id, u.username, u.name, pr.avatar_url";
+const FROM: &str = "FROM notifications n LEFT JOIN users u ON u.id = n.actor_id LEFT JOIN profiles pr ON pr.user_id = u.id";
 
 #[derive(Clone)]
 pub struct NotificationQueries {
@@ -37,7 +38,7 @@ impl NotificationQueries {
             .bind(user_id)
             .fetch_one(&self.pool)
             .await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE n.user_id = ? {unread} ORDER BY n.seq DESC, n.id LIMIT ? OFFSET ?")))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} {FROM} WHERE n.user_id = ? {unread} ORDER BY n.seq DESC, n.id LIMIT ? OFFSET ?")))
         .bind(user_id)
         .bind(per_page)
         .bind(page.saturating_sub(1).saturating_mul(per_page))
@@ -53,8 +54,17 @@ impl NotificationQueries {
 
     /// One of the user's notifications; none for anyone else's.
     pub async fn notification(&self, user_id: Uuid, notification_id: Uuid) -> Result<Option<NotificationRow>, sqlx::Error> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE n.id = ? AND n.user_id = ?"))).bind(notification_id).bind(user_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} {FROM} WHERE n.id = ? AND n.user_id = ?"))).bind(notification_id).bind(user_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(notification).transpose()
+    }
+
+    /// The notifications `range` made (for one user, or for all), in order: (position,
+    /// recipient, notification).
+    pub async fn pushed(&self, range: Range, user: Option<Uuid>) -> Result<Vec<(u64, Uuid, NotificationRow)>, sqlx::Error> {
+        let of_user = if user.is_some() { "AND n.user_id = ?" } else { "" };
+        let query = format!("SELECT {COLUMNS}, n.seq, n.user_id {FROM} WHERE n.seq > ? AND n.seq <= ? {of_user} ORDER BY n.seq, n.id");
+        let rows = range.bind(sqlx::query(sqlx::AssertSqlSafe(query)), user).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((row.try_get(10)?, row.try_get(11)?, notification(row)?))).collect()
     }
 }
 

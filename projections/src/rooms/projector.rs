@@ -2,6 +2,7 @@
 
 use domain::kernel::{DomainEvent, EventType};
 use domain::rooms::booking::{BookingEvent, BookingStatus, Party};
+use domain::rooms::message::RoomMessageEvent;
 use domain::rooms::room::{RoomEvent, RoomStatus};
 use domain::rooms::schedule::ScheduleEvent;
 use domain::users::UserEvent;
@@ -188,6 +189,68 @@ impl Projector for ConsultationsProjector {
                     "INSERT INTO {speaker_timezones} (user_id, timezone) VALUES (?, ?) ON DUPLICATE KEY UPDATE timezone = VALUES(timezone)",
                     vec![user_id.into(), timezone.as_str().into()],
                 );
+            }
+        }
+        Ok(Box::new(writes))
+    }
+}
+
+/// The chats of live rooms.
+pub struct RoomChatProjector;
+
+impl RoomChatProjector {
+    pub const NAME: &'static str = "room_chat";
+}
+
+const ROOM_CHAT_TABLES: &[&str] = &["room_messages"];
+
+impl Projector for RoomChatProjector {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        ROOM_CHAT_TABLES
+    }
+
+    fn events(&self) -> &'static [&'static [EventType]] {
+        &[RoomMessageEvent::TYPES]
+    }
+
+    fn prepare(&self, events: &[RecordedEvent]) -> Result<Box<dyn Prepared>, ProjectionError> {
+        let mut writes = Writes::new(ROOM_CHAT_TABLES);
+        for event in events {
+            let Some(message) = crate::decode::<RoomMessageEvent>(event)? else { continue };
+            let position = event.position;
+            match message {
+                RoomMessageEvent::RoomMessagePosted { room_id, message_id, author_id, message_type, body, parent_id, posted_at } => writes.insert(
+                    "room_messages",
+                    &["id", "seq", "room_id", "author_id", "type", "body", "parent_id", "created_at"],
+                    vec![
+                        message_id.into(),
+                        position.into(),
+                        room_id.into(),
+                        author_id.into(),
+                        message_type.as_str().into(),
+                        body.into_known().map(String::from).into(),
+                        parent_id.into(),
+                        posted_at.into(),
+                    ],
+                ),
+                RoomMessageEvent::RoomMessagePinned { message_id, .. } => {
+                    writes.execute("UPDATE {room_messages} SET is_pinned = TRUE, changed_seq = ? WHERE id = ?", vec![position.into(), message_id.into()]);
+                }
+                RoomMessageEvent::RoomMessageUnpinned { message_id, .. } => {
+                    writes.execute("UPDATE {room_messages} SET is_pinned = FALSE, changed_seq = ? WHERE id = ?", vec![position.into(), message_id.into()]);
+                }
+                RoomMessageEvent::RoomMessageDeleted { message_id, .. } => writes.execute(
+                    "UPDATE {room_messages} SET is_deleted = TRUE, is_pinned = FALSE, body = NULL, changed_seq = ? WHERE id = ?",
+                    vec![position.into(), message_id.into()],
+                ),
             }
         }
         Ok(Box::new(writes))

@@ -40,6 +40,7 @@ struct RevokedTokenRow {
     user_id: Uuid,
     expires_at: DateTime<Utc>,
     revoked_at: DateTime<Utc>,
+    position: u64,
 }
 
 
@@ -94,6 +95,7 @@ impl Projector for UsersProjector {
                         user_id,
                         expires_at,
                         revoked_at: event.recorded_at,
+                        position: event.position,
                     }),
                     Some(UserEvent::LanguageChanged { user_id, language }) => languages.push((user_id, language.as_str())),
                     // The consultations read model keeps time zones.
@@ -157,7 +159,7 @@ async fn insert_revoked_tokens(
 ) -> Result<(), ProjectionError> {
     for chunk in rows.chunks(INSERT_ROWS_MAX) {
         let mut query: QueryBuilder<MySql> = QueryBuilder::new(format!(
-            "INSERT INTO {} (token_id, user_id, expires_at, revoked_at) ",
+            "INSERT INTO {} (token_id, user_id, expires_at, revoked_at, position) ",
             tables.name("revoked_tokens")
         ));
         query.push_values(chunk, |mut values, row| {
@@ -165,7 +167,8 @@ async fn insert_revoked_tokens(
                 .push_bind(row.token_id)
                 .push_bind(row.user_id)
                 .push_bind(row.expires_at.naive_utc())
-                .push_bind(row.revoked_at.naive_utc());
+                .push_bind(row.revoked_at.naive_utc())
+                .push_bind(row.position);
         });
         // A user's aggregate revokes a token once, but a token id is the API's to choose: should
         // two users' streams ever name the same one, the first revocation stands rather than the

@@ -46,7 +46,27 @@ pub struct WalletQueries {
     cache: moka::future::Cache<Uuid, (Balance, u64)>,
 }
 
+/// A wallet's balances after a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BalanceAfter {
+    pub balance: Decimal,
+    pub pending_balance: Decimal,
+}
+
 impl WalletQueries {
+    /// The balances each transaction of `range` left (for one user, or for all), in order:
+    /// (position, wallet owner, balances).
+    pub async fn pushed(&self, range: crate::Range, user: Option<Uuid>) -> Result<Vec<(u64, Uuid, BalanceAfter)>, sqlx::Error> {
+        let of_user = if user.is_some() { "AND user_id = ?" } else { "" };
+        let query = format!(
+            "SELECT position, user_id, balance_after, pending_balance_after FROM wallet_transactions WHERE position > ? AND position <= ? {of_user} ORDER BY position"
+        );
+        let rows = range.bind(sqlx::query(sqlx::AssertSqlSafe(query)), user).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, BalanceAfter { balance: row.try_get(2)?, pending_balance: row.try_get(3)? })))
+            .collect()
+    }
+
     pub fn new(pool: MySqlPool, applied: watch::Receiver<u64>) -> Self {
         Self { pool, applied, cache: moka::future::Cache::new(CACHED_BALANCES_MAX) }
     }

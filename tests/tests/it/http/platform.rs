@@ -275,7 +275,7 @@ async fn health_reports_the_database_nats_and_each_projectors_lag() {
     assert_eq!(body["success"], true);
     assert_eq!(body["data"]["database"], "up");
     let projectors: Vec<&str> = body["data"]["projectors"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(projectors, ["wallets", "ledger", "withdrawals", "users", "catalogue", "commerce", "invoicing", "rooms", "consultations", "social", "gifts", "chat", "notifications"]);
+    assert_eq!(projectors, ["wallets", "ledger", "withdrawals", "users", "catalogue", "commerce", "invoicing", "rooms", "consultations", "room_chat", "social", "gifts", "chat", "notifications"]);
 }
 
 /// Appends commit while health reads: the head and the projectors' positions are read at

@@ -422,3 +422,72 @@ async fn an_uncompleted_booking_becomes_a_no_show_a_day_after_it_ends_and_the_re
         assert_eq!(dump(&app, table).await, rows, "{table} after rebuild");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_rooms_chat_is_its_hosts_and_registrants_while_active_and_the_host_pins_and_deletes() {
+    let Shop { app, category_id, speaker, student, .. } = shop("10.00").await;
+    let (other, stranger) = (app.register("student").await, app.register("student").await);
+    let room_id = room(&app, &speaker, category_id, None, 10, 60).await;
+    for user in [&student, &other] {
+        assert_eq!(register(&app, user, room_id, None).await.status, 201);
+    }
+    let path = format!("/rooms/{room_id}/messages");
+    let post = |user: &Session, body: Value| {
+        let (app, path, token) = (&app, path.clone(), user.token.clone());
+        async move { app.post_json(&path, Some(&token), &[], &body).await }
+    };
+    assert_error(&post(&student, json!({ "type": "text", "body": "early" })).await, 409, "not_started");
+    app.state.commands.kernel.clock().advance(Duration::minutes(55));
+    assert_eq!(act(&app, &speaker, &format!("/rooms/{room_id}/start")).await.status, 200);
+
+    let hello = post(&student, json!({ "type": "text", "body": "  Hello from the front row " })).await;
+    assert_eq!(hello.status, 201, "{}", hello.text);
+    let hello_id = id(&hello.body["data"]["id"]);
+    assert_eq!(hello.body["data"]["body"], "Hello from the front row");
+    assert_eq!(hello.body["data"]["author"]["id"], student.user_id.to_string());
+    let reply = post(&speaker, json!({ "type": "text", "body": "Welcome!", "parent_id": hello_id })).await;
+    assert_eq!((reply.status, &reply.body["data"]["parent_id"]), (201, &json!(hello_id)), "{}", reply.text);
+    let clap = post(&other, json!({ "type": "emoji", "body": "👏👏" })).await;
+    assert_eq!(clap.status, 201, "{}", clap.text);
+
+    // Refusals change nothing.
+    let before = count_events(&app, "RoomMessagePosted").await;
+    assert_error(&post(&stranger, json!({ "type": "text", "body": "let me in" })).await, 403, "not_registered");
+    assert_error(&post(&other, json!({ "type": "emoji", "body": "ok" })).await, 422, "validation_failed");
+    assert_error(&post(&other, json!({ "type": "sticker", "body": "👏" })).await, 422, "validation_failed");
+    let reply_id = id(&reply.body["data"]["id"]);
+    assert_error(&post(&other, json!({ "type": "text", "body": "deeper", "parent_id": reply_id })).await, 422, "validation_failed");
+    assert_error(&post(&other, json!({ "type": "text", "body": "x".repeat(1001) })).await, 422, "validation_failed");
+    assert_eq!(count_events(&app, "RoomMessagePosted").await, before);
+
+    // The host pins; nobody else may. Reading is for members only.
+    let pin = format!("{path}/{hello_id}/pin");
+    assert_error(&act(&app, &other, &pin).await, 403, "not_host");
+    let pinned = act(&app, &speaker, &pin).await;
+    assert_eq!((pinned.status, &pinned.body["data"]["pinned"]), (200, &json!(true)), "{}", pinned.text);
+    let list = app.get_with(&path, Some(&other.token), &[]).await;
+    let ids: Vec<&str> = list.body["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [clap.body["data"]["id"].as_str().unwrap(), &reply_id.to_string(), &hello_id.to_string()], "newest first");
+    let pinned_only = app.get_with(&format!("{path}?pinned_only=true"), Some(&other.token), &[]).await;
+    assert_eq!(pinned_only.body["data"].as_array().unwrap().len(), 1);
+    assert_error(&app.get_with(&path, Some(&stranger.token), &[]).await, 403, "not_registered");
+    assert_error(&app.get_with(&format!("/rooms/{}/messages", Uuid::new_v4()), Some(&other.token), &[]).await, 404, "not_found");
+
+    // An author deletes their own, the host any; a deleted message loses its body and its pin.
+    let delete = |user: &Session, message_id: Uuid| {
+        let (app, path, token) = (&app, format!("{path}/{message_id}"), user.token.clone());
+        async move { app.send(reqwest::Method::DELETE, &path, Some(&token), &[], None).await }
+    };
+    assert_error(&delete(&other, hello_id).await, 403, "not_host");
+    let deleted = delete(&speaker, hello_id).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    assert_eq!((&deleted.body["data"]["deleted"], &deleted.body["data"]["body"], &deleted.body["data"]["pinned"]), (&json!(true), &Value::Null, &json!(false)));
+    let own = delete(&other, id(&clap.body["data"]["id"])).await;
+    assert_eq!(own.body["data"]["deleted"], true, "{}", own.text);
+    assert_error(&act(&app, &speaker, &pin).await, 409, "invalid_state");
+
+    // After the room, its chat is read-only.
+    assert_eq!(act(&app, &speaker, &format!("/rooms/{room_id}/complete")).await.status, 200);
+    assert_error(&post(&student, json!({ "type": "text", "body": "late" })).await, 409, "not_available");
+    assert_eq!(app.get_with(&path, Some(&student.token), &[]).await.body["data"].as_array().unwrap().len(), 3);
+}
