@@ -85,6 +85,20 @@ impl Tokens {
         self.revoked.insert(token_id, true).await;
     }
 
+    /// The user of a token: signature, algorithm and expiry (unless `verified` already holds its
+    /// claims), then revocation and whether the user exists here.
+    pub async fn authenticate(&self, state: &AppState, token: &str, verified: Option<Claims>) -> Result<AuthUser, ApiError> {
+        let claims = match verified {
+            Some(claims) => claims,
+            None => self.verify(token)?,
+        };
+        if self.is_revoked(state, claims.jti).await? || !self.is_known(state, claims.sub).await? {
+            return Err(ApiError::InvalidToken);
+        }
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(ApiError::InvalidToken)?;
+        Ok(AuthUser { user_id: claims.sub, roles: claims.roles, token_id: claims.jti, expires_at })
+    }
+
     async fn is_revoked(&self, state: &AppState, token_id: Uuid) -> Result<bool, ApiError> {
         if let Some(revoked) = self.revoked.get(&token_id).await {
             return Ok(revoked);
@@ -139,15 +153,7 @@ impl FromRequest for AuthUser {
             let state = request.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("no state"))?.clone();
             let token = bearer(&request)?.ok_or(ApiError::Unauthorized)?;
             let verified = request.extensions().get::<Claims>().cloned();
-            let claims = match verified {
-                Some(claims) => claims,
-                None => state.tokens.verify(token)?,
-            };
-            if state.tokens.is_revoked(&state, claims.jti).await? || !state.tokens.is_known(&state, claims.sub).await? {
-                return Err(ApiError::InvalidToken);
-            }
-            let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(ApiError::InvalidToken)?;
-            Ok(AuthUser { user_id: claims.sub, roles: claims.roles, token_id: claims.jti, expires_at })
+            state.tokens.authenticate(&state, token, verified).await
         })
     }
 }

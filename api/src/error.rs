@@ -54,6 +54,8 @@ pub enum ApiError {
     Contention,
     #[error("rate limited")]
     RateLimited { retry_after_seconds: u64 },
+    #[error("too many sockets")]
+    TooManySockets { retry_after_seconds: u64 },
     #[error("read model behind position {0}")]
     StaleRead(u64),
     #[error("unavailable: {0}")]
@@ -97,6 +99,8 @@ pub const IDEMPOTENCY_KEY_REUSED: Text = Text::new(
 pub const CONFLICT: Text =
     Text::new("conflict", "The resource was changed at the same time; try again.", "تم تعديل المورد في الوقت نفسه؛ حاول مجدداً.");
 pub const RATE_LIMITED: Text = Text::new("rate_limited", "Too many requests; try again later.", "طلبات كثيرة جداً؛ حاول لاحقاً.");
+pub const TOO_MANY_SOCKETS: Text =
+    Text::new("too_many_sockets", "Too many open connections for this account; close one and try again.", "اتصالات مفتوحة كثيرة لهذا الحساب؛ أغلق أحدها وحاول مجدداً.");
 pub const STALE_READ: Text =
     Text::new("stale_read", "The data is not up to date yet; try again shortly.", "البيانات لم تُحدَّث بعد؛ حاول بعد قليل.");
 pub const SERVICE_UNAVAILABLE: Text =
@@ -160,6 +164,7 @@ impl ApiError {
             }),
             Self::Contention => &CONFLICT,
             Self::RateLimited { .. } => &RATE_LIMITED,
+            Self::TooManySockets { .. } => &TOO_MANY_SOCKETS,
             Self::StaleRead(_) => &STALE_READ,
             Self::Unavailable(_) => &SERVICE_UNAVAILABLE,
             Self::OutcomeUnknown(_) => &OUTCOME_UNKNOWN,
@@ -189,7 +194,7 @@ impl ApiError {
             Self::Rejected(Rejected { kind: RejectionKind::Invalid, field: Some(field), code, .. }) => {
                 fields(&BTreeMap::from([((*field).to_owned(), vec![*code])]))
             }
-            Self::RateLimited { retry_after_seconds } => json!({ "retry_after_seconds": retry_after_seconds }),
+            Self::RateLimited { retry_after_seconds } | Self::TooManySockets { retry_after_seconds } => json!({ "retry_after_seconds": retry_after_seconds }),
             Self::StaleRead(position) => json!({ "min_position": position }),
             _ => json!({}),
         }
@@ -221,7 +226,7 @@ impl ResponseError for ApiError {
             Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Rejected(rejected) => status_of(rejected.kind),
             Self::Contention => StatusCode::CONFLICT,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManySockets { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::StaleRead(_) | Self::Unavailable(_) | Self::OutcomeUnknown(_) | Self::StoreCorrupt(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -237,7 +242,7 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(status);
         match self {
-            Self::RateLimited { retry_after_seconds } => {
+            Self::RateLimited { retry_after_seconds } | Self::TooManySockets { retry_after_seconds } => {
                 response.insert_header(("Retry-After", retry_after_seconds.to_string()));
             }
             Self::StaleRead(_) | Self::Unavailable(_) | Self::OutcomeUnknown(_) => {

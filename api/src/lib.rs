@@ -22,6 +22,7 @@ pub mod invoicing;
 pub mod middleware;
 pub mod notifications;
 pub mod openapi;
+pub mod realtime;
 pub mod rooms;
 pub mod routes;
 pub mod scheduler;

@@ -28,6 +28,8 @@ enum Answer {
     Envelope,
     /// A document of this media type, not enveloped: the docs page, its script, this spec.
     Content(&'static str),
+    /// 101 Switching Protocols: a WebSocket.
+    Upgrade,
 }
 
 struct Body {
@@ -138,6 +140,12 @@ impl Op {
     /// The envelope, or this media type when the request's `Accept` asks for it.
     pub fn or_content(mut self, media_type: &'static str) -> Self {
         self.alternative = Some(media_type);
+        self
+    }
+    /// The route upgrades to a WebSocket.
+    pub fn upgrade(mut self) -> Self {
+        self.answer = Answer::Upgrade;
+        self.success = 101;
         self
     }
     pub fn created(mut self) -> Self {
@@ -371,6 +379,7 @@ pub const TAGS: &[(&str, &str, &str)] = &[
          bookings, cancelled rooms, withdrawal decisions) and the receipts of my purchases, never what I did myself otherwise, \
          each written in the request's language; read one or all.",
     ),
+    ("realtime", "Real time", crate::realtime::PROTOCOL),
     ("health", "Health and docs", "The service's state, this document and the page that renders it."),
 ];
 
@@ -542,6 +551,7 @@ impl Op {
                 let schema = if media_type == "application/json" { json!({ "type": "object" }) } else { json!({ "type": "string" }) };
                 json!({ "description": "Success", "content": { media_type: { "schema": schema } } })
             }
+            Answer::Upgrade => json!({ "description": "Switching Protocols: the WebSocket is open." }),
         };
         if let Some(media_type) = self.alternative {
             success["content"][media_type] = json!({ "schema": { "type": "string" } });

@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use actix_web::web;
 
 use crate::openapi::{Op, PREFIX, Routes};
-use crate::{catalogue, chat, commerce, docs, gifts, health, invoicing, notifications, rooms, social, users, wallet};
+use crate::{catalogue, chat, commerce, docs, gifts, health, invoicing, notifications, realtime, rooms, social, users, wallet};
 
 pub fn table(routes: &mut Routes) {
     routes.add(Method::GET, "/health", health::health,
@@ -27,6 +27,7 @@ pub fn table(routes: &mut Routes) {
     social::routes(routes);
     gifts::routes(routes);
     chat::routes(routes);
+    realtime::routes(routes);
     notifications::routes(routes);
 }
 

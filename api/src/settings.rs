@@ -44,6 +44,24 @@ pub struct Settings {
     /// The video service rooms and consultations meet on (`JITSI_APP_ID`, `JITSI_APP_SECRET`,
     /// `JITSI_DOMAIN`: all required).
     pub jitsi: Jitsi,
+    /// The WebSocket gateway's limits.
+    pub realtime: Realtime,
+}
+
+/// The WebSocket gateway's limits (`WS_SOCKETS_PER_USER`, default 10; `WS_OUTBOX_FRAMES`, default
+/// 256; `WS_PING_SECONDS`, default 15; `TCP_SEND_BUFFER_BYTES`, default 262144).
+#[derive(Clone, Debug)]
+pub struct Realtime {
+    /// Open sockets one user may have in one process.
+    pub sockets_per_user: u32,
+    /// Frames waiting for a socket before it is closed as a slow reader.
+    pub outbox_frames: u32,
+    /// How often the server pings; three intervals without a word from the client close it.
+    pub ping_interval: std::time::Duration,
+    /// The kernel's send buffer of each connection (`TCP_SEND_BUFFER_BYTES`, default 262144):
+    /// what a client that stops reading can hold of the server's memory before its socket's
+    /// outbox fills and it is disconnected. Unset, Linux grows it to megabytes per connection.
+    pub send_buffer_bytes: u32,
 }
 
 /// Where sessions meet: a Jitsi deployment that admits holders of tokens signed with `secret`.
@@ -173,6 +191,12 @@ impl Settings {
             jitsi,
             commerce: CommerceSettings { commission_rate, earnings_release: chrono::Duration::days(i64::from(release_days)) },
             scheduler_interval: std::time::Duration::from_secs(u64::from(number("SCHEDULER_INTERVAL_SECONDS", 30)?)),
+            realtime: Realtime {
+                sockets_per_user: number("WS_SOCKETS_PER_USER", 10)?,
+                outbox_frames: number("WS_OUTBOX_FRAMES", 256)?,
+                ping_interval: std::time::Duration::from_secs(u64::from(number("WS_PING_SECONDS", 15)?)),
+                send_buffer_bytes: number("TCP_SEND_BUFFER_BYTES", 256 * 1024)?,
+            },
             database_url,
             nats_url: get("NATS_URL"),
             deployment_id: get("DEPLOYMENT_ID"),

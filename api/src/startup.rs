@@ -50,6 +50,8 @@ pub struct AppState {
     /// This deployment's fan-out on NATS.
     pub deployment: Deployment,
     pub settings: Settings,
+    /// This process's WebSockets and the task that feeds them.
+    pub hub: Arc<crate::realtime::Hub>,
 }
 
 /// How long a write waits for the read models to show it before answering with them.
@@ -135,10 +137,13 @@ impl Application {
             nats,
             public_url,
             deployment,
+            hub: Arc::new(crate::realtime::Hub::new(settings.realtime.clone())),
             settings: settings.clone(),
         });
+        background.push(tokio::spawn(state.hub.clone().run(state.clone(), shutdown.clone())));
         crate::users::bootstrap_admin(&state).await.context("creating the bootstrap admin")?;
         let data = web::Data::from(state.clone());
+        let send_buffer_bytes = settings.realtime.send_buffer_bytes as usize;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -150,6 +155,13 @@ impl Application {
                 .default_service(web::to(not_found))
                 .wrap(from_fn(conventions))
         })
+            .on_connect(move |connection, _| {
+                if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+                    && let Err(error) = socket2::SockRef::from(stream).set_send_buffer_size(send_buffer_bytes)
+                {
+                    tracing::warn!(%error, "could not bound a connection's send buffer");
+                }
+            })
             .listen(listener)?
             .shutdown_timeout(30)
             .run();

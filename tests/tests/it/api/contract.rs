@@ -161,16 +161,19 @@ impl Operation {
         let mut responses = BTreeMap::new();
         for (status, response) in operation["responses"].as_object().ok_or_else(|| format!("{name}: no responses"))? {
             let status: u16 = status.parse().map_err(|_| format!("{name}: status {status}"))?;
-            let content = response["content"].as_object().ok_or_else(|| format!("{name} {status}: no content"))?;
-            let answer = if content.contains_key("application/json") {
-                let schema = format!("{pointer}/responses/{status}/content/application~1json/schema");
-                let validator = validator(strict, &schema).map_err(|error| format!("{name} {status}: {error}"))?;
-                if let Some(example) = content["application/json"].get("example") {
-                    errors(&validator, example).map_err(|error| format!("{name}: its {status} example is no valid answer: {error}"))?;
+            let answer = match response["content"].as_object() {
+                // Switching to a WebSocket answers no body.
+                None if status == 101 => Answer::Other(String::new()),
+                None => return Err(format!("{name} {status}: no content")),
+                Some(content) if content.contains_key("application/json") => {
+                    let schema = format!("{pointer}/responses/{status}/content/application~1json/schema");
+                    let validator = validator(strict, &schema).map_err(|error| format!("{name} {status}: {error}"))?;
+                    if let Some(example) = content["application/json"].get("example") {
+                        errors(&validator, example).map_err(|error| format!("{name}: its {status} example is no valid answer: {error}"))?;
+                    }
+                    Answer::Json(validator, content.keys().filter(|media_type| *media_type != "application/json").cloned().collect())
                 }
-                Answer::Json(validator, content.keys().filter(|media_type| *media_type != "application/json").cloned().collect())
-            } else {
-                Answer::Other(content.keys().next().cloned().unwrap_or_default())
+                Some(content) => Answer::Other(content.keys().next().cloned().unwrap_or_default()),
             };
             responses.insert(status, answer);
         }

@@ -14,6 +14,7 @@ mod demo;
 mod invoicing;
 mod notifications;
 mod platform;
+mod realtime;
 mod rooms;
 mod social;
 mod users;
