@@ -2,3 +2,4 @@
 //! MariaDB and print their figures as one JSON line. They assert nothing about speed.
 
 pub mod social_graph;
+pub mod users;

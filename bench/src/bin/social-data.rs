@@ -13,18 +13,13 @@
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHasher, SaltString};
-use bench::social_graph::{self, PASSWORD};
+use bench::social_graph;
 use chrono::Utc;
 use clap::Parser;
 use commands::social::{followers_stream, post_stream, profile_stream};
-use commands::users::Registration;
 use commands::{CommandContext, Commands, Transacted};
 use domain::social::follow::FollowCommand;
 use domain::social::post::{PostCommand, PostContent, PostType};
-use domain::users::{DisplayName, Email, Language, Role, Username};
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
 use sqlx::mysql::MySqlPoolOptions;
@@ -65,15 +60,8 @@ async fn main() -> anyhow::Result<()> {
     let pool = MySqlPoolOptions::new().max_connections(args.concurrency as u32 + 4).connect(&args.database_url).await.context("connecting to DATABASE_URL")?;
     migrations::migrator().run(&pool).await.context("creating the tables")?;
     let commands = Commands::new(commands::open_store(pool, &args.data_key_secret).await?);
-    // One hash for everyone: argon2 is slow on purpose, and these accounts share a password.
-    let password_hash = Argon2::default().hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng)).map_err(|e| anyhow::anyhow!("{e}"))?.to_string();
-
     let started = Instant::now();
-    let users: Vec<Uuid> = stream::iter(0..args.users)
-        .map(|user| register(&commands, user, &password_hash))
-        .buffered(args.concurrency)
-        .try_collect()
-        .await?;
+    let users = bench::users::register_all(&commands, args.users, args.concurrency).await?;
     let registered_in = started.elapsed().as_secs_f64();
     eprintln!("{} users in {registered_in:.1} s", users.len());
 
@@ -110,24 +98,6 @@ async fn main() -> anyhow::Result<()> {
         })
     );
     Ok(())
-}
-
-/// Registers user `user` (a speaker every tenth, else a student), or finds who an earlier run
-/// registered under the same key.
-async fn register(commands: &Commands, user: usize, password_hash: &str) -> anyhow::Result<Uuid> {
-    let username = social_graph::username(user);
-    let role = if user.is_multiple_of(10) { Role::Speaker } else { Role::Student };
-    let registration = Registration {
-        name: DisplayName::parse(&format!("Feed reader {user}"))?,
-        username: Username::parse(&username)?,
-        email: Email::parse(&format!("{username}@bench.local"))?,
-        password_hash: password_hash.to_owned(),
-        roles: domain::users::granted_roles(&[role])?,
-        language: if user.is_multiple_of(2) { Language::Ar } else { Language::En },
-        registered_at: Utc::now(),
-    };
-    let registered = commands.users.register(registration, CommandContext::idempotent(format!("social-data:register:{username}"))).await?;
-    Ok(registered.user_id)
 }
 
 /// Every follow of `followee`, in one append on its followers' stream.
