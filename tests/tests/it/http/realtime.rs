@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::catalogue::{category, id};
 use super::rooms::{act, register, room};
-use super::{ADMIN_EMAIL, ADMIN_PASSWORD, admin_token, assert_error};
+use super::{ADMIN_EMAIL, ADMIN_PASSWORD, admin_token, assert_error, claims, forge};
 use crate::api::{JWT_SECRET, NO_RATE_LIMITS, SANDBOX_SECRET, Session, TestApp};
 
 /// How long a test waits for a frame it expects.
@@ -239,7 +239,7 @@ async fn a_live_rooms_messages_go_to_the_members_who_joined_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoked_token_closes_its_socket_within_five_seconds_and_sockets_per_user_are_limited() {
+async fn a_revoked_or_expired_token_closes_its_socket_within_five_seconds_and_sockets_per_user_are_limited() {
     let app = spawn(&[("WS_SOCKETS_PER_USER", "2")]).await;
     let user = app.register("student").await;
     let (mut first, _) = Ws::connect(&app.address, &user.token).await;
@@ -252,6 +252,13 @@ async fn a_revoked_token_closes_its_socket_within_five_seconds_and_sockets_per_u
     let started = std::time::Instant::now();
     let closed = first.closed_within(Duration::from_secs(5)).await;
     assert_eq!(closed.as_ref().map(|(code, reason)| (*code, reason.as_str())), Some((CloseCode::Policy, "token revoked")), "after {:?}", started.elapsed());
+
+    // A token that expires while its socket is open closes it then.
+    let other = app.register("student").await;
+    let short_lived = forge(jsonwebtoken::Algorithm::HS256, JWT_SECRET, &claims(other.user_id, &["student"], 2));
+    let (mut expiring, _) = Ws::connect(&app.address, &short_lived).await;
+    let closed = expiring.closed_within(Duration::from_secs(5)).await;
+    assert_eq!(closed.as_ref().map(|(code, reason)| (*code, reason.as_str())), Some((CloseCode::Policy, "token expired")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
