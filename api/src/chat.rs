@@ -28,8 +28,8 @@ use crate::startup::AppState;
 /// Conversations and messages are read with their people's `users` and `profiles` rows.
 const CHAT: &[&str] = &[UsersProjector::NAME, SocialProjector::NAME, ChatProjector::NAME];
 /// A page of messages when the client names no `limit`, and its most.
-pub const MESSAGES_LIMIT_DEFAULT: u64 = 20;
-pub const MESSAGES_LIMIT_MAX: u64 = 100;
+const MESSAGES_LIMIT_DEFAULT: u64 = 20;
+const MESSAGES_LIMIT_MAX: u64 = 100;
 
 pub fn routes(routes: &mut Routes) {
     use Method as M;
@@ -176,20 +176,27 @@ pub async fn conversations(state: web::Data<AppState>, user: AuthUser, query: we
 
 pub async fn messages(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, query: web::Query<MessagesQuery>) -> Result<Reply, ApiError> {
     let conversation_id = parse_id(&id)?;
-    let before = match query.before.as_deref() {
-        None => Before::Newest,
-        Some(text) => Before::Message(Uuid::parse_str(text.trim()).map_err(|_| ApiError::field("before", &INVALID_BEFORE))?),
-    };
-    let limit = match query.limit.as_deref() {
-        None => MESSAGES_LIMIT_DEFAULT,
-        Some(text) => text.parse::<u64>().ok().filter(|limit| (1..=MESSAGES_LIMIT_MAX).contains(limit)).ok_or(ApiError::field("limit", &INVALID_MESSAGES_LIMIT))?,
-    };
+    let (before, limit) = page_of_messages(query.before.as_deref(), query.limit.as_deref(), &INVALID_BEFORE)?;
     if !state.queries.chat.is_participant(user.user_id, conversation_id).await? {
         return Err(ApiError::NotFound);
     }
     let rows = state.queries.chat.messages(conversation_id, before, limit).await?.ok_or(ApiError::field("before", &INVALID_BEFORE))?;
     let count = rows.len() as u64;
     Ok(Reply::ok(rows.into_iter().map(MessageView::from).collect::<Vec<_>>()).pagination(Pagination::whole(count)))
+}
+
+/// Where a page of messages ends (`before`, a message id, refused with `invalid_before`) and how
+/// many it holds (`limit`).
+pub fn page_of_messages(before: Option<&str>, limit: Option<&str>, invalid_before: &'static Text) -> Result<(Before, u64), ApiError> {
+    let before = match before {
+        None => Before::Newest,
+        Some(text) => Before::Message(Uuid::parse_str(text.trim()).map_err(|_| ApiError::field("before", invalid_before))?),
+    };
+    let limit = match limit {
+        None => MESSAGES_LIMIT_DEFAULT,
+        Some(text) => text.parse::<u64>().ok().filter(|limit| (1..=MESSAGES_LIMIT_MAX).contains(limit)).ok_or(ApiError::field("limit", &INVALID_MESSAGES_LIMIT))?,
+    };
+    Ok((before, limit))
 }
 
 pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, body: Body) -> Result<Reply, ApiError> {

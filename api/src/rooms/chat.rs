@@ -7,7 +7,6 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use commands::rooms::NewRoomMessage;
 use domain::rooms::message::{RoomMessageBody, RoomMessageType};
-use projections::chat::queries::Before;
 use projections::rooms::RoomChatProjector;
 use projections::rooms::chat::RoomMessageRow;
 use projections::social::SocialProjector;
@@ -18,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::catalogue::parse_id;
-use crate::chat::{INVALID_MESSAGES_LIMIT, MESSAGES_LIMIT_DEFAULT, MESSAGES_LIMIT_MAX};
+use crate::chat::page_of_messages;
 use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
 use crate::extract::{Body, Fields, json_body};
@@ -143,14 +142,7 @@ async fn shown_message(state: &AppState, room_id: Uuid, message_id: Uuid, positi
 
 pub async fn messages(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, query: web::Query<RoomMessagesQuery>) -> Result<Reply, ApiError> {
     let room_id = parse_id(&id)?;
-    let before = match query.before.as_deref() {
-        None => Before::Newest,
-        Some(text) => Before::Message(Uuid::parse_str(text.trim()).map_err(|_| ApiError::field("before", &INVALID_BEFORE))?),
-    };
-    let limit = match query.limit.as_deref() {
-        None => MESSAGES_LIMIT_DEFAULT,
-        Some(text) => text.parse::<u64>().ok().filter(|limit| (1..=MESSAGES_LIMIT_MAX).contains(limit)).ok_or(ApiError::field("limit", &INVALID_MESSAGES_LIMIT))?,
-    };
+    let (before, limit) = page_of_messages(query.before.as_deref(), query.limit.as_deref(), &INVALID_BEFORE)?;
     let pinned_only = match query.pinned_only.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
