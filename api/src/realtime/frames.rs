@@ -67,7 +67,10 @@ impl<'a, T: Serialize> Frame<'a, T> {
     }
 
     pub fn wire(&self) -> ByteString {
-        serde_json::to_string(self).unwrap_or_else(|error| format!(r#"{{"type":"error","position":null,"data":{{"code":"internal_error","message":"{error}"}}}}"#)).into()
+        // Views of read-model rows always serialize; should one not, the client hears of it.
+        serde_json::to_string(self)
+            .map(ByteString::from)
+            .unwrap_or_else(|_| ByteString::from_static(r#"{"type":"error","position":null,"data":{"code":"internal_error"}}"#))
     }
 }
 

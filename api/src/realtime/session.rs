@@ -100,7 +100,6 @@ impl Socket {
         tokio::pin!(expired);
         loop {
             tokio::select! {
-                biased;
                 _ = self.registration.closing.changed() => {
                     return match *self.registration.closing.borrow() {
                         Some(Closing::Revoked) => close(CloseCode::Policy, "token revoked"),
