@@ -88,30 +88,34 @@ pub async fn load(queries: &Queries, range: Range, only: Only) -> Result<Vec<Pus
         Only::Audience(Audience::User(user)) => (Some(user), None),
         Only::Audience(Audience::Room(room)) => (None, Some(room)),
     };
-    let mut pushes = Vec::new();
-    if room.is_none() {
-        for (position, participant, row) in queries.chat.pushed(range, user).await? {
-            let wire = Wire::Same(Frame::new("message", Some(position), MessageView::from(row)).wire());
-            pushes.push(Push { position, audience: Audience::User(participant), wire });
-        }
-        for (position, recipient, row) in queries.notifications.pushed(range, user).await? {
-            let render = |lang: Lang| {
-                let row = row.clone();
-                lang.scope(async move { Frame::new("notification", Some(position), NotificationView::from(row)).wire() })
-            };
-            let wire = Wire::ByLanguage { en: render(Lang::En).await, ar: render(Lang::Ar).await };
-            pushes.push(Push { position, audience: Audience::User(recipient), wire });
-        }
-        for (position, owner, balances) in queries.wallet.pushed(range, user).await? {
-            let data = WalletData { balance: balances.balance.to_string(), pending_balance: balances.pending_balance.to_string() };
-            pushes.push(Push { position, audience: Audience::User(owner), wire: Wire::Same(Frame::new("wallet", Some(position), data).wire()) });
-        }
+    // The kinds are read at once, each only for the audience it can have.
+    let (users_kinds, rooms_kind) = (room.is_none(), user.is_none());
+    let (messages, notifications, wallets, room_messages) = tokio::try_join!(
+        async { if users_kinds { queries.chat.pushed(range, user).await } else { Ok(Vec::new()) } },
+        async { if users_kinds { queries.notifications.pushed(range, user).await } else { Ok(Vec::new()) } },
+        async { if users_kinds { queries.wallet.pushed(range, user).await } else { Ok(Vec::new()) } },
+        async { if rooms_kind { queries.room_chat.pushed(range, room).await } else { Ok(Vec::new()) } },
+    )?;
+    let mut pushes = Vec::with_capacity(messages.len() + notifications.len() + wallets.len() + room_messages.len());
+    for (position, participant, row) in messages {
+        let wire = Wire::Same(Frame::new("message", Some(position), MessageView::from(row)).wire());
+        pushes.push(Push { position, audience: Audience::User(participant), wire });
     }
-    if user.is_none() {
-        for (position, row) in queries.room_chat.pushed(range, room).await? {
-            let audience = Audience::Room(row.room_id);
-            pushes.push(Push { position, audience, wire: Wire::Same(Frame::new("room_message", Some(position), RoomMessageView::from(row)).wire()) });
-        }
+    for (position, recipient, row) in notifications {
+        let render = |lang: Lang| {
+            let row = row.clone();
+            lang.scope(async move { Frame::new("notification", Some(position), NotificationView::from(row)).wire() })
+        };
+        let wire = Wire::ByLanguage { en: render(Lang::En).await, ar: render(Lang::Ar).await };
+        pushes.push(Push { position, audience: Audience::User(recipient), wire });
+    }
+    for (position, owner, balances) in wallets {
+        let data = WalletData { balance: balances.balance.to_string(), pending_balance: balances.pending_balance.to_string() };
+        pushes.push(Push { position, audience: Audience::User(owner), wire: Wire::Same(Frame::new("wallet", Some(position), data).wire()) });
+    }
+    for (position, row) in room_messages {
+        let audience = Audience::Room(row.room_id);
+        pushes.push(Push { position, audience, wire: Wire::Same(Frame::new("room_message", Some(position), RoomMessageView::from(row)).wire()) });
     }
     // Stable: at one position, a chat message's `message` frame comes before its notification.
     pushes.sort_by_key(|push| push.position);

@@ -245,7 +245,7 @@ impl Hub {
 }
 
 async fn read(state: &AppState, range: Range) -> Result<(Vec<Push>, Vec<Uuid>), sqlx::Error> {
-    Ok((frames::load(&state.queries, range, Only::Everyone).await?, state.queries.users.revoked_in(range).await?))
+    tokio::try_join!(frames::load(&state.queries, range, Only::Everyone), state.queries.users.revoked_in(range))
 }
 
 async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
