@@ -100,15 +100,11 @@ impl Socket {
         tokio::pin!(expired);
         loop {
             tokio::select! {
-                _ = self.registration.closing.changed() => {
-                    return match *self.registration.closing.borrow() {
-                        Some(Closing::Revoked) => close(CloseCode::Policy, "token revoked"),
-                        Some(Closing::SlowReader) | None => close(CloseCode::Policy, "slow reader: frames were not read in time"),
-                    };
-                }
+                _ = self.registration.closing.changed() => return self.removed_by_hub(),
                 _ = &mut expired => return close(CloseCode::Policy, "token expired"),
                 frame = self.registration.frames.recv() => {
-                    let Some((position, text)) = frame else { return close(CloseCode::Away, "server going away") };
+                    // The hub dropped the outbox: it closed this socket, and says why.
+                    let Some((position, text)) = frame else { return self.removed_by_hub() };
                     if position > self.skip_upto {
                         match tokio::time::timeout(WRITE_TIMEOUT, self.session.text(text)).await {
                             Ok(sent) => sent.ok()?,
@@ -144,6 +140,16 @@ impl Socket {
                     self.session.ping(b"").await.ok()?;
                 }
             }
+        }
+    }
+
+    /// Why the hub removed this socket: its token was revoked, its client read too slowly, or
+    /// (no reason given) the server is stopping.
+    fn removed_by_hub(&self) -> Option<CloseReason> {
+        match *self.registration.closing.borrow() {
+            Some(Closing::Revoked) => close(CloseCode::Policy, "token revoked"),
+            Some(Closing::SlowReader) => close(CloseCode::Policy, "slow reader: frames were not read in time"),
+            None => close(CloseCode::Away, "server going away"),
         }
     }
 

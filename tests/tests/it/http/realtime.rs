@@ -290,6 +290,33 @@ async fn a_reader_that_does_not_keep_up_is_disconnected_instead_of_buffered_for(
     assert_eq!(app.state.hub.sockets(), 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_frames_are_limited_in_size_and_rate_and_a_client_that_answers_no_ping_is_dropped() {
+    let app = spawn(&[("WS_PING_SECONDS", "1")]).await;
+    let user = app.register("student").await;
+
+    let (mut big, _) = Ws::connect(&app.address, &user.token).await;
+    big.send(json!({ "type": "ping", "padding": "x".repeat(5 * 1024) })).await;
+    assert_eq!(big.closed_within(Duration::from_secs(5)).await.map(|(code, _)| code), Some(CloseCode::Size));
+
+    let (mut chatty, _) = Ws::connect(&app.address, &user.token).await;
+    for _ in 0..31 {
+        chatty.send(json!({ "type": "ping" })).await;
+    }
+    let closed = chatty.closed_within(Duration::from_secs(5)).await;
+    assert_eq!(closed.as_ref().map(|(code, reason)| (*code, reason.as_str())), Some((CloseCode::Policy, "too many messages")));
+
+    // Unread, the client never answers the server's pings: three intervals later it is dropped.
+    let (mut silent, _) = Ws::connect(&app.address, &user.token).await;
+    assert_eq!(app.state.hub.sockets(), 1);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(app.state.hub.sockets(), 0, "the server dropped the silent socket");
+    // Its close frame comes first, unless answering the pings queued before it met a closed
+    // connection (a reset discards what was not read yet).
+    let closed = silent.closed_within(Duration::from_secs(5)).await;
+    assert!(matches!(closed.as_ref().map(|(code, reason)| (*code, reason.as_str())), None | Some((CloseCode::Away, "no answer to pings"))), "{closed:?}");
+}
+
 /// The api binary beside this test binary (`cargo test --workspace` builds it).
 fn api_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
