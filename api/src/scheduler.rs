@@ -33,6 +33,11 @@ impl Scheduler {
             if let Err(error) = self.lead(&mut shutdown).await {
                 tracing::warn!(error = %format_args!("{error:#}"), "scheduler interrupted, will retry");
             }
+            // `lead` may have seen the shutdown already: waiting for another change would sleep
+            // out a whole interval (30 s by default) before the process could exit.
+            if *shutdown.borrow() {
+                break;
+            }
             tokio::select! {
                 _ = tokio::time::sleep(self.interval) => {}
                 _ = shutdown.changed() => {}

@@ -152,8 +152,11 @@ async fn sigterm_drains_and_exits_cleanly() {
         assert!(Instant::now() < deadline, "the server did not come up");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Settled: the scheduler leads and waits for its next tick, as on an idle server.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
+    let signalled = Instant::now();
     let output = tokio::task::spawn_blocking(move || {
         let _ = &mut child;
         child.wait_with_output()
@@ -164,5 +167,7 @@ async fn sigterm_drains_and_exits_cleanly() {
     let log = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "exit {:?}: {log}", output.status);
     assert!(log.contains("stopped"), "{log}");
+    // Idle, nothing holds it: a deploy does not wait out the scheduler's interval.
+    assert!(signalled.elapsed() < Duration::from_secs(10), "took {:?} to stop: {log}", signalled.elapsed());
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE `{name}`"))).execute(&mut admin).await.unwrap();
 }
