@@ -73,6 +73,22 @@ pub struct Application {
     background: Vec<JoinHandle<()>>,
 }
 
+/// SIGTERM or SIGINT, the signals actix-web stops on.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = MySqlPoolOptions::new()
@@ -179,7 +195,15 @@ impl Application {
     /// Serves until SIGTERM/SIGINT (actix drains in-flight requests), then stops the relay and
     /// projectors and waits for them.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        // WebSockets would hold the graceful shutdown for its whole timeout: they close at the
+        // signal instead, and their clients reconnect elsewhere.
+        let hub = self.state.hub.clone();
+        let sockets_closer = tokio::spawn(async move {
+            stop_signal().await;
+            hub.close_all();
+        });
         let served = self.server.await;
+        sockets_closer.abort();
         let _ = self.stop_background.send(true);
         for task in self.background {
             let _ = task.await;

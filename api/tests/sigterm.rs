@@ -3,6 +3,8 @@
 //! anything; and on SIGTERM it drains, stops its background tasks and exits cleanly.
 
 use std::process::{Command, Stdio};
+
+use futures::StreamExt;
 use std::time::{Duration, Instant};
 
 fn server_url() -> String {
@@ -152,11 +154,34 @@ async fn sigterm_drains_and_exits_cleanly() {
         assert!(Instant::now() < deadline, "the server did not come up");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // An open WebSocket, which must not hold the shutdown.
+    let registered: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/v1/auth/register"))
+        .json(&serde_json::json!({ "name": "Sig Term", "username": "sigterm", "email": "sigterm@example.com", "password": "Correct#Horse9", "role": "student" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = registered["data"]["token"].as_str().unwrap_or_else(|| panic!("no token: {registered}"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/api/v1/ws?token={token}")).await.unwrap();
     // Settled: the scheduler leads and waits for its next tick, as on an idle server.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let signalled = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(message)) = socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
+                return frame.map(|frame| frame.code);
+            }
+        }
+        None
+    })
+    .await
+    .expect("the socket closes within 5 s of the signal");
+    assert_eq!(closed, Some(tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Away));
     let output = tokio::task::spawn_blocking(move || {
         let _ = &mut child;
         child.wait_with_output()

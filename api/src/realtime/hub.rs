@@ -169,6 +169,16 @@ impl Hub {
         self.registry().remove(id);
     }
 
+    /// Closes every socket ("server going away"), so clients move to another process at once
+    /// instead of waiting out the graceful shutdown.
+    pub fn close_all(&self) {
+        let mut registry = self.registry();
+        let ids: Vec<u64> = registry.sockets.keys().copied().collect();
+        for id in ids {
+            registry.remove(id);
+        }
+    }
+
     /// Open sockets in this process.
     pub fn sockets(&self) -> usize {
         self.registry().sockets.len()

@@ -83,5 +83,6 @@ reconnect gets everything in order. `{\"type\": \"ping\"}` answers `pong`.\n\n\
 **Limits.** Client frames are at most 4 KiB (close 1009) and 30 per 10 seconds (close 1008). The server pings every \
 `WS_PING_SECONDS`; a client silent for three intervals is dropped (1001). A client that does not read its frames \
 (`WS_OUTBOX_FRAMES` waiting, beyond a kernel send buffer of `TCP_SEND_BUFFER_BYTES`) is disconnected (1008, `slow reader`). A revoked (logout) or expired token closes the socket \
-(1008). Several servers may serve sockets: each pushes the same frames from the shared event feed, and a `resume` on \
+(1008). A server that stops closes its sockets at once (1001, `server going away`): reconnect with `?after=`. \
+Several servers may serve sockets: each pushes the same frames from the shared event feed, and a `resume` on \
 another server replays from the same positions.";
