@@ -18,7 +18,17 @@ pub const INVALID_PER_PAGE: Text = Text::new("invalid_per_page", "must be a whol
 /// Field reasons every context uses.
 pub const INVALID_DATE: Text =
     Text::new("invalid_date", "must be an RFC 3339 date-time or a date (YYYY-MM-DD)", "يجب أن يكون تاريخاً ووقتاً بصيغة RFC 3339 أو تاريخاً (YYYY-MM-DD)");
-pub const REASONS: &[Text] = &[REQUIRED, INVALID, TOO_LONG, INVALID_PAGE, INVALID_PER_PAGE, INVALID_DATE];
+pub const INVALID_FLAG: Text = Text::new("invalid_flag", "must be true or false", "يجب أن تكون true أو false");
+pub const REASONS: &[Text] = &[REQUIRED, INVALID, TOO_LONG, INVALID_PAGE, INVALID_PER_PAGE, INVALID_DATE, INVALID_FLAG];
+
+/// A `true`/`false` query parameter; false when it is left out.
+pub fn flag(field: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::field(field, &INVALID_FLAG)),
+    }
+}
 
 /// The largest request body accepted.
 pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;

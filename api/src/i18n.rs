@@ -6,7 +6,7 @@
 //! Rejections come from the domain as codes: each context lists the texts of its rejections and
 //! field reasons, and `tests/…/messages.rs` fails when any code the domain can answer has none.
 
-use crate::{catalogue, chat, commerce, gifts, invoicing, notifications, rooms, social, users, wallet};
+use crate::{catalogue, chat, commerce, gifts, invoicing, rooms, social, users, wallet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
@@ -65,7 +65,11 @@ impl Text {
 
     /// The text in the request's language.
     pub fn current(&self) -> &'static str {
-        match Lang::current() {
+        self.in_language(Lang::current())
+    }
+
+    pub fn in_language(&self, lang: Lang) -> &'static str {
+        match lang {
             Lang::En => self.en,
             Lang::Ar => self.ar,
         }
@@ -76,7 +80,7 @@ impl Text {
 pub const REJECTIONS: &[&[Text]] = &[users::REJECTIONS, wallet::REJECTIONS, catalogue::REJECTIONS, commerce::REJECTIONS, rooms::REJECTIONS, social::REJECTIONS, gifts::REJECTIONS, chat::REJECTIONS];
 
 /// Field reasons of 422 answers, including the domain's `Invalid` rejections: one line per context.
-pub const REASONS: &[&[Text]] = &[crate::extract::REASONS, users::REASONS, wallet::REASONS, catalogue::REASONS, commerce::REASONS, invoicing::REASONS, rooms::REASONS, rooms::chat::REASONS, social::REASONS, gifts::REASONS, chat::REASONS, notifications::REASONS];
+pub const REASONS: &[&[Text]] = &[crate::extract::REASONS, users::REASONS, wallet::REASONS, catalogue::REASONS, commerce::REASONS, invoicing::REASONS, rooms::REASONS, rooms::chat::REASONS, social::REASONS, gifts::REASONS, chat::REASONS];
 
 fn find(tables: &'static [&'static [Text]], code: &str) -> Option<&'static Text> {
     tables.iter().flat_map(|table| table.iter()).find(|text| text.code == code)

@@ -17,7 +17,7 @@ use crate::auth::AuthUser;
 use crate::catalogue::parse_id;
 use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
-use crate::extract::PageQuery;
+use crate::extract::{PageQuery, flag};
 use crate::i18n::Text;
 use crate::idempotency::settled;
 use crate::openapi::{Op, Routes};
@@ -42,8 +42,6 @@ pub fn routes(routes: &mut Routes) {
 }
 
 pub const MARKED_READ: Text = Text::new("marked_read", "Marked read.", "تم التعليم كمقروء.");
-pub const INVALID_UNREAD_ONLY: Text = Text::new("invalid_unread_only", "must be true or false", "يجب أن تكون true أو false");
-pub const REASONS: &[Text] = &[INVALID_UNREAD_ONLY];
 
 /// What each notification says, `{name}` being the actor's.
 const MESSAGES: &[Text] = &[
@@ -123,11 +121,7 @@ pub struct CountView {
 
 pub async fn list(state: web::Data<AppState>, user: AuthUser, query: web::Query<NotificationsQuery>) -> Result<Reply, ApiError> {
     let (page, per_page) = PageQuery { page: query.page.clone(), per_page: query.per_page.clone() }.resolve()?;
-    let unread_only = match query.unread_only.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::field("unread_only", &INVALID_UNREAD_ONLY)),
-    };
+    let unread_only = flag("unread_only", query.unread_only.as_deref())?;
     let (total, rows) = state.queries.notifications.notifications(user.user_id, unread_only, page, per_page).await?;
     Ok(Reply::ok(rows.into_iter().map(NotificationView::from).collect::<Vec<_>>()).pagination(Pagination::new(page, per_page, total)))
 }

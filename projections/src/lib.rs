@@ -32,7 +32,7 @@ use sqlx::MySqlPool;
 pub use error::ProjectionError;
 pub use live::{Chunk, LiveConfig, LiveFeed};
 pub use rebuild::{RebuildReport, rebuild};
-pub use runtime::{BoxFuture, Prepared, Projections, Projector, ProjectorRunner, RunnerConfig, Tables, checkpoint, handles, lock_name};
+pub use runtime::{BoxFuture, Prepared, Projections, Projector, ProjectorRunner, RunnerConfig, Tables, checkpoint, handles, lock_name, sleep_or_shutdown};
 
 /// Every projector of the system, in the order operators see them: one line per context.
 pub fn all() -> Vec<Arc<dyn Projector>> {

@@ -391,7 +391,7 @@ impl ProjectorRunner {
 }
 
 /// Sleeps; true when shutdown was asked for meanwhile.
-async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+pub async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(duration) => {}
         _ = shutdown.changed() => {}

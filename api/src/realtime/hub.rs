@@ -18,7 +18,7 @@ use projections::rooms::RoomChatProjector;
 use projections::social::SocialProjector;
 use projections::users::UsersProjector;
 use projections::wallet::WalletProjector;
-use projections::{Range, chat::ChatProjector};
+use projections::{Range, chat::ChatProjector, sleep_or_shutdown};
 use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ use crate::startup::AppState;
 
 /// The projectors whose tables frames are read from (and the users projector, whose revoked
 /// tokens close sockets).
-pub const PUSHED_FROM: &[&str] =
+const PUSHED_FROM: &[&str] =
     &[UsersProjector::NAME, SocialProjector::NAME, NotificationsProjector::NAME, ChatProjector::NAME, RoomChatProjector::NAME, WalletProjector::NAME];
 /// The most positions read in one go, so a long catch-up is read in pieces.
 const POSITIONS_PER_READ_MAX: u64 = 5_000;
@@ -256,12 +256,4 @@ impl Hub {
 
 async fn read(state: &AppState, range: Range) -> Result<(Vec<Push>, Vec<Uuid>), sqlx::Error> {
     tokio::try_join!(frames::load(&state.queries, range, Only::Everyone), state.queries.users.revoked_in(range))
-}
-
-async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(duration) => {}
-        _ = shutdown.changed() => {}
-    }
-    *shutdown.borrow()
 }

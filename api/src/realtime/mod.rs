@@ -18,7 +18,7 @@ use crate::i18n::Lang;
 use crate::openapi::{Op, Routes};
 use crate::startup::AppState;
 
-pub use hub::{Hub, PUSHED_FROM};
+pub use hub::Hub;
 
 /// Seconds a client is asked to wait after being refused for holding too many sockets.
 const CROWDED_RETRY_SECONDS: u64 = 5;

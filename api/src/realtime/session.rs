@@ -233,10 +233,7 @@ impl Socket {
     }
 
     async fn error(&mut self, text: &Text) -> Result<(), actix_ws::Closed> {
-        let message = match self.caller.lang {
-            Lang::En => text.en,
-            Lang::Ar => text.ar,
-        };
+        let message = text.in_language(self.caller.lang);
         self.session.text(Frame::new("error", None, json!({ "code": text.code, "message": message })).wire()).await
     }
 }

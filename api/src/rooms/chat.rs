@@ -20,7 +20,7 @@ use crate::catalogue::parse_id;
 use crate::chat::page_of_messages;
 use crate::envelope::{Pagination, Reply};
 use crate::error::ApiError;
-use crate::extract::{Body, Fields, json_body};
+use crate::extract::{Body, Fields, flag, json_body};
 use crate::i18n::Text;
 use crate::idempotency::{appended, settled};
 use crate::openapi::{Op, Routes};
@@ -57,7 +57,6 @@ pub const ROOM_MESSAGE_PINNED: Text = Text::new("room_message_pinned", "Pinned."
 pub const ROOM_MESSAGE_UNPINNED: Text = Text::new("room_message_unpinned", "Unpinned.", "تم إلغاء التثبيت.");
 pub const ROOM_MESSAGE_DELETED: Text = Text::new("room_message_deleted", "The message is deleted.", "تم حذف الرسالة.");
 pub const INVALID_BEFORE: Text = Text::new("invalid_room_before", "must be the id of a message of this room", "يجب أن يكون معرّف رسالة في هذه الغرفة");
-pub const INVALID_PINNED_ONLY: Text = Text::new("invalid_pinned_only", "must be true or false", "يجب أن تكون true أو false");
 
 /// Reasons of the room chat's invalid fields.
 pub const REASONS: &[Text] = &[
@@ -65,7 +64,6 @@ pub const REASONS: &[Text] = &[
     Text::new("invalid_room_message_body", "a text is 1 to 1,000 characters; an emoji message 1 to 16 characters of emoji", "النص من 1 إلى 1000 حرف، ورسالة الرموز من 1 إلى 16 رمزاً تعبيرياً"),
     Text::new("invalid_room_message_parent", "must be a top-level message of this room", "يجب أن تكون رسالة رئيسية في هذه الغرفة"),
     INVALID_BEFORE,
-    INVALID_PINNED_ONLY,
 ];
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -143,11 +141,7 @@ async fn shown_message(state: &AppState, room_id: Uuid, message_id: Uuid, positi
 pub async fn messages(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>, query: web::Query<RoomMessagesQuery>) -> Result<Reply, ApiError> {
     let room_id = parse_id(&id)?;
     let (before, limit) = page_of_messages(query.before.as_deref(), query.limit.as_deref(), &INVALID_BEFORE)?;
-    let pinned_only = match query.pinned_only.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::field("pinned_only", &INVALID_PINNED_ONLY)),
-    };
+    let pinned_only = flag("pinned_only", query.pinned_only.as_deref())?;
     require_member(&state, room_id, user.user_id).await?;
     let rows = state.queries.room_chat.messages(room_id, before, pinned_only, limit).await?.ok_or(ApiError::field("before", &INVALID_BEFORE))?;
     let count = rows.len() as u64;
